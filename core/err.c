@@ -1,0 +1,22 @@
+/* Error code names. A table, not logic: see err.h. */
+#include "err.h"
+
+const char *rn_strerror(int err)
+{
+	switch (err) {
+	case RN_OK: return "success";
+	case RN_ERR_NOMEM: return "out of memory";
+	case RN_ERR_INVAL: return "invalid argument";
+	case RN_ERR_TRUNC: return "truncated input";
+	case RN_ERR_PROTO: return "protocol error";
+	case RN_ERR_VERSION: return "unsupported protocol version";
+	case RN_ERR_FULL: return "table full";
+	case RN_ERR_NOTFOUND: return "not found";
+	case RN_ERR_TOOBIG: return "does not fit";
+	case RN_ERR_DEPTH: return "nesting or element count beyond limits";
+	case RN_ERR_STATE: return "invalid in current state";
+	case RN_ERR_NOROUTE: return "no route";
+	case RN_ERR_IO: return "I/O error";
+	default: return "unknown error";
+	}
+}

@@ -1,0 +1,27 @@
+/* Error codes shared by every ringnet library.
+ *
+ * Functions return int: 0 on success, a negative RN_ERR_* on failure.
+ * rn_strerror() turns a code into a short English phrase for logs and CLIs.
+ */
+#ifndef RN_ERR_H
+#define RN_ERR_H
+
+enum {
+	RN_OK = 0,
+	RN_ERR_NOMEM = -1,     /* allocation failed */
+	RN_ERR_INVAL = -2,     /* bad argument from the caller */
+	RN_ERR_TRUNC = -3,     /* input ended before the structure did */
+	RN_ERR_PROTO = -4,     /* well-formed bytes, but not our protocol */
+	RN_ERR_VERSION = -5,   /* a protocol version we do not speak */
+	RN_ERR_FULL = -6,      /* a bounded table or queue is at its _max */
+	RN_ERR_NOTFOUND = -7,  /* no such entry */
+	RN_ERR_TOOBIG = -8,    /* output does not fit the buffer */
+	RN_ERR_DEPTH = -9,     /* msgpack nesting or counts beyond the limits */
+	RN_ERR_STATE = -10,    /* operation not valid in the current state */
+	RN_ERR_NOROUTE = -11,  /* no usable link towards the destination */
+	RN_ERR_IO = -12,       /* the environment failed (daemon/sim side only) */
+};
+
+const char *rn_strerror(int err);
+
+#endif

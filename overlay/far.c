@@ -1,0 +1,215 @@
+/* Structured far links: two-way (or one-way) Chord fingers, or Symphony.
+ *
+ * Fingers. Far slot s = dir * 160 + i stands for the offset interval
+ * [2^i, 2^(i+1)) clockwise (dir 0) or its mirror counter-clockwise (dir 1).
+ * Every far_refresh_ms a node looks at the intervals from the one holding
+ * its nearest neighbour on that side up to i = 159; an interval with no
+ * usable link inside gets one connect-to-me (CTM, purpose FAR) routed to
+ * id +- 2^i, at most once per round. The closest node there links back with
+ * FAR_REPLY carrying the slot; we keep that link as FAR_OUT. Links made by
+ * others towards us cover intervals too, so a node only asks for what
+ * nobody gave it: with bidirectional links this roughly halves far links.
+ *
+ * Symphony. The node estimates the ring size N from the spacing of its near
+ * neighbours and keeps symphony_links (default log2 N) FAR_OUT links to
+ * targets id + 2^160 * N^(u-1), u uniform in [0,1): the harmonic
+ * distribution of Manku et al.
+ *
+ * A FAR_OUT link stays needed while it is the only usable link serving its
+ * interval; otherwise we drop the role and trimming closes it if neither
+ * side needs it for anything else.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../core/err.h"
+#include "node_impl.h"
+
+static int eligible(const rn_link *l)
+{
+	return l->state == RN_LINK_UP && !(l->flags & RN_LF_LEAF);
+}
+
+double rn_far_estimate_size(const rn_node *n)
+{
+	const rn_links *t = &n->links;
+	uint32_t k = n->sh->settings->near_k, cs = 0, cp = 0;
+	double span = 0.0;
+	rn_id neg;
+	/* k-th successor and k-th predecessor spans */
+	for (uint32_t i = 0; i < t->n && cs < k; i++)
+		if (eligible(&t->v[i])) {
+			cs++;
+			if (cs == k || i == t->n - 1)
+				span += rn_id_frac(&t->v[i].off);
+		}
+	for (uint32_t i = t->n; i-- > 0 && cp < k;)
+		if (eligible(&t->v[i])) {
+			cp++;
+			if (cp == k) {
+				rn_id zero;
+				memset(&zero, 0, sizeof zero);
+				rn_id_sub(&neg, &zero, &t->v[i].off);
+				span += rn_id_frac(&neg);
+			}
+		}
+	if (cs < k || cp < k || span <= 0.0)
+		return (double)(cs + cp + 1);
+	return (double)(cs + cp) / span;
+}
+
+/* The offset interval of a finger slot: [lo, hi) going clockwise. */
+static void slot_interval(unsigned slot, rn_id *lo, rn_id *hi)
+{
+	unsigned dir = slot / 160, i = slot % 160;
+	rn_id zero;
+	memset(&zero, 0, sizeof zero);
+	if (dir == 0) {
+		rn_id_add_pow2(lo, &zero, i);
+		if (i == 159)
+			memset(hi, 0xff, sizeof *hi);
+		else
+			rn_id_add_pow2(hi, &zero, i + 1);
+	} else {
+		/* (-2^(i+1), -2^i] == [2^160 - 2^(i+1) + 1, 2^160 - 2^i + 1) */
+		rn_id_sub_pow2(lo, &zero, i + 1);
+		rn_id_add_pow2(lo, lo, 0);
+		rn_id_sub_pow2(hi, &zero, i);
+		rn_id_add_pow2(hi, hi, 0);
+		if (i == 159)
+			lo->b[RN_ID_LEN - 1] = 1; /* whole lower half */
+	}
+}
+
+/* Index of a usable link inside the slot's interval, or -1. */
+static int slot_link(const rn_node *n, unsigned slot, int skip)
+{
+	rn_id lo, hi;
+	slot_interval(slot, &lo, &hi);
+	for (uint32_t i = rn_links_lower_bound(&n->links, &lo); i < n->links.n;
+	     i++) {
+		const rn_link *l = &n->links.v[i];
+		if (rn_id_cmp(&l->off, &hi) >= 0)
+			break;
+		if ((int)i != skip && rn_link_usable(l))
+			return (int)i;
+	}
+	return -1;
+}
+
+int rn_far_link_needed(const rn_node *n, uint32_t idx)
+{
+	const rn_link *l = &n->links.v[idx];
+	return (l->flags & RN_LF_FAR_OUT) != 0;
+}
+
+static void send_far_ctm(rn_node *n, rn_time now, const rn_id *dst,
+			 uint32_t token)
+{
+	uint8_t body[128];
+	size_t len;
+	rn_body b;
+	b.type = RN_BODY_CTM;
+	b.u.ctm.purpose = RN_CTM_FAR;
+	b.u.ctm.token = token;
+	b.u.ctm.n_eps = 1;
+	b.u.ctm.eps[0] = n->own_ep;
+	if (rn_body_encode(&b, body, sizeof body, &len) == 0)
+		rn_route_send(n, now, dst,
+			      RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC, body,
+			      len, -1, 1);
+}
+
+/* Drops the far role of links whose interval is served by another link. */
+static void release_redundant(rn_node *n)
+{
+	for (uint32_t i = 0; i < n->links.n; i++) {
+		rn_link *l = &n->links.v[i];
+		if (!(l->flags & RN_LF_FAR_OUT) || !l->finger ||
+		    l->finger > RN_FAR_SLOTS)
+			continue;
+		unsigned slot = l->finger - 1u;
+		int other = slot_link(n, slot, (int)i);
+		rn_id lo, hi;
+		slot_interval(slot, &lo, &hi);
+		int inside = rn_id_cmp(&l->off, &lo) >= 0 &&
+			     rn_id_cmp(&l->off, &hi) < 0;
+		if (other >= 0 && !inside) {
+			l->flags &= (uint8_t)~RN_LF_FAR_OUT;
+			l->kind_out &= (uint8_t)~RN_KIND_FAR;
+			l->finger = 0;
+		}
+	}
+}
+
+static void fingers_round(rn_node *n, rn_time now, int both)
+{
+	for (unsigned dir = 0; dir < (both ? 2u : 1u); dir++) {
+		/* start at the interval of the nearest neighbour on this side */
+		int start = -1;
+		const rn_links *t = &n->links;
+		for (uint32_t k = 0; k < t->n; k++) {
+			const rn_link *l = &t->v[dir ? t->n - 1 - k : k];
+			if (!eligible(l))
+				continue;
+			rn_id d = l->off;
+			if (dir) {
+				rn_id zero;
+				memset(&zero, 0, sizeof zero);
+				rn_id_sub(&d, &zero, &l->off);
+			}
+			start = rn_id_log2(&d);
+			break;
+		}
+		if (start < 0)
+			continue;
+		for (unsigned i = (unsigned)start + 1; i < 160; i++) {
+			unsigned slot = dir * 160 + i;
+			if (slot_link(n, slot, -1) >= 0)
+				continue;
+			rn_id dst;
+			if (dir)
+				rn_id_sub_pow2(&dst, &n->id, i);
+			else
+				rn_id_add_pow2(&dst, &n->id, i);
+			send_far_ctm(n, now, &dst, slot);
+		}
+	}
+	release_redundant(n);
+}
+
+static void symphony_round(rn_node *n, rn_time now)
+{
+	const rn_settings *s = n->sh->settings;
+	double size = rn_far_estimate_size(n);
+	uint32_t want = s->symphony_links;
+	if (!want)
+		want = size > 2.0 ? (uint32_t)lround(log2(size)) : 1u;
+	uint32_t have = 0;
+	for (uint32_t i = 0; i < n->links.n; i++)
+		have += (n->links.v[i].flags & RN_LF_FAR_OUT) != 0;
+	for (uint32_t k = have; k < want; k++) {
+		double u = rn_prng_double(&n->prng);
+		double frac = exp(log(size) * (u - 1.0));
+		rn_id off, dst;
+		rn_id_from_frac(&off, frac);
+		rn_id_add(&dst, &n->id, &off);
+		send_far_ctm(n, now, &dst, RN_FAR_SLOTS + 1);
+	}
+}
+
+uint32_t rn_far_tick(rn_node *n, rn_time now, uint32_t now_ms)
+{
+	const rn_settings *s = n->sh->settings;
+	if (n->state != RN_NODE_JOINED || s->far_kind == RN_FAR_NONE)
+		return now_ms + 3600000u;
+	if (rn_ms_due(n->t_far, now_ms)) {
+		if (s->far_kind == RN_FAR_SYMPHONY)
+			symphony_round(n, now);
+		else
+			fingers_round(n, now, s->far_kind == RN_FAR_FINGERS2);
+		n->t_far = now_ms + s->far_refresh_ms / 2 +
+			   (uint32_t)rn_prng_below(&n->prng, s->far_refresh_ms);
+	}
+	return n->t_far;
+}

@@ -1,0 +1,70 @@
+/* The link table: every link of a node, sorted by ring offset.
+ *
+ * A link is stored by its offset off = peer_id - my_id (mod 2^160), so the
+ * table sorted by memcmp(off) is the ring in clockwise order starting just
+ * after me: links[0] is my nearest clockwise link (successor), links[n-1]
+ * my nearest counter-clockwise one (predecessor). Greedy routing is then a
+ * binary search (route.c). Indexes change on insert and remove: nothing
+ * outside a single call keeps one; cross-call references use the offset.
+ *
+ * Grows by doubling up to links_max; an insert beyond fails (RN_ERR_FULL).
+ */
+#ifndef RN_LINK_H
+#define RN_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/ep.h"
+#include "../core/id.h"
+
+enum rn_link_state {
+	RN_LINK_PENDING = 0, /* HELLO sent, no answer yet */
+	RN_LINK_UP = 1,
+};
+
+enum rn_link_flag {
+	RN_LF_LEAF = 1,        /* joining link: not used for routing */
+	RN_LF_FAR_OUT = 2,     /* I asked for it as a far link */
+	RN_LF_PEER_WANTS = 4,  /* the peer keeps it as its far or leaf link */
+	RN_LF_SUSPECT = 8,     /* a hop ack went missing: avoid until heard */
+	RN_LF_NEAR = 16,       /* cached: inside my near window */
+	RN_LF_OPEN_NEAR = 32,  /* opened to become a ring neighbour */
+	RN_LF_ASKED = 64,      /* UNNEEDED sent, awaiting the answer */
+};
+
+typedef struct rn_link {
+	rn_id off;            /* peer id - my id */
+	rn_ep ep;             /* where the peer's datagrams come from */
+	uint32_t last_rx_ms;  /* last datagram from the peer */
+	uint32_t since_ms;    /* PENDING: HELLO sent; UP: link up */
+	uint16_t rtt_ms;
+	uint8_t state, flags, tries;
+	uint8_t kind_out;     /* HELLO kind bits we send on this link */
+	uint16_t finger;      /* far slot + 1 this link fills, 0 for none */
+	uint16_t token;       /* PENDING: token echoed in our HELLO */
+} rn_link;
+
+_Static_assert(sizeof(rn_link) <= 64, "links must stay compact");
+
+typedef struct rn_links {
+	rn_link *v;
+	uint32_t n, cap, max;
+} rn_links;
+
+void rn_links_init(rn_links *t, uint32_t links_max);
+void rn_links_deinit(rn_links *t);
+/* Index of the first link with off >= key (n if none). */
+uint32_t rn_links_lower_bound(const rn_links *t, const rn_id *off);
+int rn_links_find(const rn_links *t, const rn_id *off); /* index or -1 */
+int rn_links_find_ep(const rn_links *t, const rn_ep *ep); /* index or -1 */
+/* Inserts a zeroed link with this offset; returns its index or an error. */
+int rn_links_insert(rn_links *t, const rn_id *off);
+void rn_links_remove(rn_links *t, uint32_t idx);
+static inline int rn_link_usable(const rn_link *l)
+{
+	return l->state == RN_LINK_UP &&
+	       !(l->flags & (RN_LF_LEAF | RN_LF_SUSPECT));
+}
+
+#endif

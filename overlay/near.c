@@ -1,0 +1,268 @@
+/* Ring neighbours: the near window, neighbour-list exchange and repair.
+ *
+ * The near set is the first near_k eligible links clockwise (successors)
+ * and the last near_k counter-clockwise (predecessors) in the sorted link
+ * table; "eligible" means UP and not a leaf. It is cached in RN_LF_NEAR and
+ * recomputed whenever a link comes, goes or changes role.
+ *
+ * Convergence (Brunet's near-connection overlord, simplified):
+ *  - a node announces its near set (NEIGHBORS) to its near links when the
+ *    set changes (coalesced over near_announce_ms), to a new link made for
+ *    nearness, and every stabilize_ms to its successor and predecessor;
+ *  - a node that hears of a node inside its own window links to it;
+ *  - when a near link is lost, or every ring_check_ms, the node sends a
+ *    connect-to-me (CTM) for its own id through a far link; it lands on the
+ *    closest other node, which links back and announces its near set.
+ * Joining is the same CTM, sent through a leaf link to a bootstrap.
+ */
+#include <string.h>
+
+#include "../core/err.h"
+#include "node_impl.h"
+
+static uint32_t eligible(const rn_link *l)
+{
+	return l->state == RN_LINK_UP && !(l->flags & RN_LF_LEAF);
+}
+
+void rn_near_recompute(rn_node *n, rn_time now)
+{
+	const rn_settings *s = n->sh->settings;
+	rn_links *t = &n->links;
+	uint32_t k = s->near_k, cnt = 0, total = 0;
+	int changed = 0;
+	for (uint32_t i = 0; i < t->n; i++)
+		total += eligible(&t->v[i]);
+	for (uint32_t i = 0; i < t->n; i++) {
+		rn_link *l = &t->v[i];
+		int near = 0;
+		if (eligible(l)) {
+			/* rank from the front is cnt, from the back total-1-cnt */
+			near = cnt < k || total - 1 - cnt < k;
+			cnt++;
+		}
+		if (near != !!(l->flags & RN_LF_NEAR)) {
+			changed = 1;
+			l->flags ^= RN_LF_NEAR;
+		}
+	}
+	uint32_t now_ms = rn_ms(n, now);
+	if (changed && !n->near_dirty) {
+		n->near_dirty = 1;
+		n->t_announce = now_ms + s->near_announce_ms;
+		rn_node_want_deadline(n, now, n->t_announce);
+	}
+	if (n->state == RN_NODE_JOINING && total > 0) {
+		n->state = RN_NODE_JOINED;
+		n->t_far = now_ms + s->far_start_ms;
+		rn_node_want_deadline(n, now, n->t_far);
+		rn_node_emit(n, RN_EV_JOINED, NULL, 0, 0, 0);
+		/* Our leaf links become ordinary links: tell their peers. */
+		for (uint32_t i = 0; i < t->n; i++) {
+			rn_link *l = &t->v[i];
+			if (l->kind_out & RN_KIND_LEAF) {
+				l->kind_out &= (uint8_t)~RN_KIND_LEAF;
+				l->flags &= (uint8_t)~RN_LF_LEAF;
+				if (l->state == RN_LINK_UP) {
+					rn_msg m;
+					m.type = RN_MSG_HELLO;
+					m.u.hello.src = n->id;
+					m.u.hello.kind = l->kind_out;
+					m.u.hello.token = 0;
+					m.u.hello.your_ep = l->ep;
+					m.u.hello.ts_ms = now_ms;
+					rn_node_send_msg(n, &l->ep, &m, 1);
+				}
+			}
+		}
+		rn_near_recompute(n, now);
+	} else if (n->state == RN_NODE_JOINED && total == 0 && n->n_boot) {
+		n->state = RN_NODE_JOINING;
+		n->t_join_retry = now_ms;
+		rn_node_want_deadline(n, now, now_ms);
+	}
+}
+
+int rn_near_in_window(const rn_node *n, const rn_id *off)
+{
+	const rn_links *t = &n->links;
+	uint32_t k = n->sh->settings->near_k, pos, cnt = 0;
+	pos = rn_links_lower_bound(t, off);
+	for (uint32_t i = 0; i < pos && cnt < k; i++)
+		cnt += eligible(&t->v[i]);
+	if (cnt < k)
+		return 1;
+	cnt = 0;
+	for (uint32_t i = t->n; i-- > pos && cnt < k;)
+		cnt += eligible(&t->v[i]);
+	return cnt < k;
+}
+
+void rn_near_send_neighbors(rn_node *n, const rn_link *to)
+{
+	rn_msg m;
+	m.type = RN_MSG_NEIGHBORS;
+	m.u.neighbors.n = 0;
+	for (uint32_t i = 0; i < n->links.n; i++) {
+		const rn_link *l = &n->links.v[i];
+		if (!(l->flags & RN_LF_NEAR) || l == to)
+			continue;
+		if (m.u.neighbors.n >= RN_NEIGHBORS_MAX)
+			break;
+		rn_peer_info *e = &m.u.neighbors.v[m.u.neighbors.n++];
+		rn_id_add(&e->id, &n->id, &l->off);
+		e->ep = l->ep;
+	}
+	rn_node_send_msg(n, &to->ep, &m, 1);
+}
+
+void rn_near_on_neighbors(rn_node *n, rn_time now, const rn_msg *m)
+{
+	for (unsigned i = 0; i < m->u.neighbors.n; i++) {
+		rn_id off;
+		rn_id_sub(&off, &m->u.neighbors.v[i].id, &n->id);
+		if (rn_id_is_zero(&off) || rn_links_find(&n->links, &off) >= 0)
+			continue;
+		if (rn_near_in_window(n, &off))
+			rn_node_link_open(n, now, &off, &m->u.neighbors.v[i].ep,
+					  RN_KIND_NEAR, 0);
+	}
+}
+
+/* A random usable link that is not a near link, or -1. */
+static int random_far_link(rn_node *n)
+{
+	uint32_t cnt = 0;
+	for (uint32_t i = 0; i < n->links.n; i++)
+		cnt += (uint32_t)(rn_link_usable(&n->links.v[i]) &&
+				  !(n->links.v[i].flags & RN_LF_NEAR));
+	if (!cnt)
+		return -1;
+	uint64_t pick = rn_prng_below(&n->prng, cnt);
+	for (uint32_t i = 0; i < n->links.n; i++) {
+		if (!rn_link_usable(&n->links.v[i]) ||
+		    (n->links.v[i].flags & RN_LF_NEAR))
+			continue;
+		if (pick-- == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* First hop for a CTM while joining: a leaf link, else any UP link. */
+static int join_link(rn_node *n)
+{
+	int any = -1;
+	for (uint32_t i = 0; i < n->links.n; i++) {
+		if (n->links.v[i].state != RN_LINK_UP)
+			continue;
+		if (n->links.v[i].flags & RN_LF_LEAF)
+			return (int)i;
+		any = (int)i;
+	}
+	return any;
+}
+
+void rn_near_request_ctm(rn_node *n, rn_time now, int via_far)
+{
+	uint8_t body[128];
+	size_t len;
+	rn_body b;
+	int first;
+	if (n->state == RN_NODE_JOINING)
+		first = join_link(n);
+	else
+		first = via_far ? random_far_link(n) : -1;
+	if (n->state == RN_NODE_JOINING && first < 0)
+		return;
+	b.type = RN_BODY_CTM;
+	b.u.ctm.purpose = RN_CTM_NEAR;
+	b.u.ctm.token = 0;
+	b.u.ctm.n_eps = 1;
+	b.u.ctm.eps[0] = n->own_ep;
+	if (rn_body_encode(&b, body, sizeof body, &len))
+		return;
+	rn_route_send(n, now, &n->id,
+		      RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC, body, len, first,
+		      1);
+}
+
+void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,
+		    const rn_body *b)
+{
+	rn_id off;
+	rn_id_sub(&off, src, &n->id);
+	if (rn_id_is_zero(&off) || b->u.ctm.n_eps == 0)
+		return;
+	if (b->u.ctm.purpose == RN_CTM_NEAR) {
+		int idx = rn_node_link_open(n, now, &off, &b->u.ctm.eps[0],
+					    RN_KIND_NEAR, 0);
+		/* Already linked: the HELLO above updated roles; tell it who
+		 * its neighbours are. */
+		if (idx >= 0 && n->links.v[idx].state == RN_LINK_UP)
+			rn_near_send_neighbors(n, &n->links.v[idx]);
+	} else {
+		rn_node_link_open(n, now, &off, &b->u.ctm.eps[0],
+				  RN_KIND_FAR_REPLY, b->u.ctm.token);
+	}
+}
+
+uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
+{
+	const rn_settings *s = n->sh->settings;
+	uint32_t next = now_ms + 3600000u;
+#define NEXT(t)                                                                \
+	do {                                                                   \
+		if ((int32_t)((t) - next) < 0)                                 \
+			next = (t);                                            \
+	} while (0)
+
+	if (n->state == RN_NODE_JOINING) {
+		if (rn_ms_due(n->t_join_retry, now_ms)) {
+			rn_node_probe_bootstraps(n, now);
+			rn_near_request_ctm(n, now, 0);
+			n->t_join_retry = now_ms + s->join_retry_ms;
+		}
+		NEXT(n->t_join_retry);
+	}
+	if (n->near_dirty) {
+		if (rn_ms_due(n->t_announce, now_ms)) {
+			n->near_dirty = 0;
+			for (uint32_t i = 0; i < n->links.n; i++)
+				if (n->links.v[i].flags & RN_LF_NEAR)
+					rn_near_send_neighbors(n, &n->links.v[i]);
+		} else {
+			NEXT(n->t_announce);
+		}
+	}
+	if (n->state != RN_NODE_JOINED)
+		return next;
+	if (n->n_neigh_lost) {
+		n->n_neigh_lost = 0;
+		rn_near_request_ctm(n, now, 1);
+	}
+	if (rn_ms_due(n->t_stabilize, now_ms)) {
+		const rn_links *t = &n->links;
+		for (uint32_t i = 0; i < t->n; i++)
+			if (eligible(&t->v[i])) {
+				rn_near_send_neighbors(n, &t->v[i]);
+				break;
+			}
+		for (uint32_t i = t->n; i-- > 0;)
+			if (eligible(&t->v[i])) {
+				rn_near_send_neighbors(n, &t->v[i]);
+				break;
+			}
+		n->t_stabilize = now_ms + s->stabilize_ms / 2 +
+				 (uint32_t)rn_prng_below(&n->prng, s->stabilize_ms);
+	}
+	NEXT(n->t_stabilize);
+	if (rn_ms_due(n->t_ring_check, now_ms)) {
+		rn_near_request_ctm(n, now, 1);
+		n->t_ring_check = now_ms + s->ring_check_ms / 2 +
+				  (uint32_t)rn_prng_below(&n->prng, s->ring_check_ms);
+	}
+	NEXT(n->t_ring_check);
+#undef NEXT
+	return next;
+}

@@ -1,0 +1,678 @@
+/* The node: inputs, message dispatch, link handshake, keepalive, deadlines.
+ *
+ * Link life:  (none) --HELLO sent--> PENDING --HELLO_ACK--> UP
+ *             (none) --HELLO received----------------------> UP
+ *             UP --no answer to ping_tries_max pings--> dead (removed)
+ *             UP --neither side needs it (CLOSE UNNEEDED/FINAL)--> removed
+ * The handshake is deliberately a small replaceable step (on_hello,
+ * on_hello_ack): the authenticated key exchange of the group VPN replaces it
+ * and everything above it stays.
+ *
+ * Deadlines: the node asks the environment for one wake-up time, the
+ * earliest of its link timers (rounded up to timer_slack_ms so that many
+ * links share one wake-up), its hop-ack timers and its periodic tasks.
+ * A wake-up that finds nothing due just computes the next one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/err.h"
+#include "node_impl.h"
+
+int rn_shared_init(rn_shared *sh, const rn_settings *s, const rn_env *env)
+{
+	sh->settings = s;
+	sh->env = env;
+	if (!msgpack_zone_init(&sh->zone, 4096))
+		return RN_ERR_NOMEM;
+	return 0;
+}
+
+void rn_shared_deinit(rn_shared *sh)
+{
+	msgpack_zone_destroy(&sh->zone);
+}
+
+rn_node *rn_node_new(rn_shared *sh, void *env_ctx, const uint8_t group_id[32],
+		     const uint8_t *vip, size_t vip_len, const rn_ep *own_ep,
+		     rn_time now)
+{
+	if (!vip || (vip_len != 4 && vip_len != 16))
+		return NULL;
+	rn_node *n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->sh = sh;
+	rn_logger_init(&n->lg, sh->env, env_ctx, sh->settings->log_level);
+	rn_id_hash(&n->id, group_id, 32, vip, vip_len, NULL, 0);
+	if (own_ep)
+		n->own_ep = *own_ep;
+	n->epoch = now;
+	uint8_t seed[RN_PRNG_SEED_LEN];
+	sh->env->random(env_ctx, seed, sizeof seed);
+	rn_prng_seed(&n->prng, seed);
+	rn_links_init(&n->links, sh->settings->links_max);
+	n->deadline = RN_TIME_NEVER;
+	return n;
+}
+
+void rn_node_free(rn_node *n)
+{
+	if (!n)
+		return;
+	rn_route_free(n);
+	rn_links_deinit(&n->links);
+	free(n->boot);
+	free(n);
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+void rn_node_send_raw(rn_node *n, const rn_ep *to, const uint8_t *buf,
+		      size_t len, int maint)
+{
+	n->stats.tx_pkts++;
+	n->stats.tx_bytes += len;
+	if (maint) {
+		n->stats.tx_maint_pkts++;
+		n->stats.tx_maint_bytes += len;
+	}
+	n->sh->env->send(n->lg.ctx, to, buf, len);
+}
+
+void rn_node_send_msg(rn_node *n, const rn_ep *to, const rn_msg *m, int maint)
+{
+	uint8_t buf[RN_DGRAM_MAX];
+	size_t len;
+	if (rn_msg_encode(m, buf, sizeof buf, &len) == 0)
+		rn_node_send_raw(n, to, buf, len, maint);
+}
+
+static void send_hello(rn_node *n, rn_time now, const rn_ep *to, int type,
+		       uint8_t kind, uint32_t token, uint32_t ts)
+{
+	rn_msg m;
+	m.type = (uint8_t)type;
+	m.u.hello.src = n->id;
+	m.u.hello.kind = kind;
+	m.u.hello.token = token;
+	m.u.hello.your_ep = *to;
+	m.u.hello.ts_ms = type == RN_MSG_HELLO ? rn_ms(n, now) : ts;
+	rn_node_send_msg(n, to, &m, 1);
+}
+
+static void send_simple(rn_node *n, const rn_ep *to, int type, uint32_t v)
+{
+	rn_msg m;
+	m.type = (uint8_t)type;
+	if (type == RN_MSG_CLOSE)
+		m.u.close.reason = (uint8_t)v;
+	else
+		m.u.ping.ts_ms = v;
+	rn_node_send_msg(n, to, &m, 1);
+}
+
+void rn_node_emit(rn_node *n, int type, const rn_id *peer, uint64_t qid,
+		  uint8_t hops, uint8_t hops_back)
+{
+	if (!n->sh->env->event)
+		return;
+	rn_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.type = type;
+	ev.node = n;
+	ev.qid = qid;
+	if (peer)
+		ev.peer = *peer;
+	ev.hops = hops;
+	ev.hops_back = hops_back;
+	n->sh->env->event(n->lg.ctx, &ev);
+}
+
+/* ---- deadlines -------------------------------------------------------- */
+
+void rn_node_want_deadline(rn_node *n, rn_time now, uint32_t t_ms)
+{
+	rn_time t = rn_ms_to_time(n, t_ms, rn_ms(n, now), now);
+	if (t < n->deadline) {
+		n->deadline = t;
+		n->sh->env->set_deadline(n->lg.ctx, t);
+	}
+}
+
+uint32_t rn_node_rto_ms(const rn_node *n, const rn_link *l)
+{
+	const rn_settings *s = n->sh->settings;
+	uint32_t rto = l->rtt_ms ? 2u * l->rtt_ms + 50u : 1000u;
+	if (rto < s->rto_min_ms)
+		rto = s->rto_min_ms;
+	if (rto > s->rto_max_ms)
+		rto = s->rto_max_ms;
+	return rto;
+}
+
+/* ---- links ------------------------------------------------------------ */
+
+static uint32_t count_pending(const rn_node *n)
+{
+	uint32_t c = 0;
+	for (uint32_t i = 0; i < n->links.n; i++)
+		c += n->links.v[i].state == RN_LINK_PENDING;
+	return c;
+}
+
+int rn_node_link_open(rn_node *n, rn_time now, const rn_id *off,
+		      const rn_ep *ep, uint8_t kind, uint32_t token)
+{
+	uint32_t now_ms = rn_ms(n, now);
+	int idx = rn_links_find(&n->links, off);
+	uint8_t keep = kind & (RN_KIND_NEAR | RN_KIND_FAR);
+	if (idx >= 0) {
+		rn_link *l = &n->links.v[idx];
+		l->kind_out |= keep;
+		if (kind & (RN_KIND_NEAR | RN_KIND_FAR | RN_KIND_FAR_REPLY)) {
+			l->kind_out &= (uint8_t)~RN_KIND_LEAF;
+			l->flags &= (uint8_t)~RN_LF_LEAF;
+		}
+		if (kind & RN_KIND_FAR_REPLY)
+			l->flags |= RN_LF_PEER_WANTS;
+		if (kind & RN_KIND_NEAR)
+			l->flags |= RN_LF_OPEN_NEAR;
+		if (l->state == RN_LINK_UP)
+			send_hello(n, now, &l->ep, RN_MSG_HELLO,
+				   (uint8_t)(l->kind_out | kind), token, 0);
+		rn_near_recompute(n, now);
+		return idx;
+	}
+	if (count_pending(n) >= n->sh->settings->pending_links_max) {
+		n->stats.drop_full++;
+		return RN_ERR_FULL;
+	}
+	idx = rn_links_insert(&n->links, off);
+	if (idx < 0) {
+		n->stats.drop_full++;
+		return idx;
+	}
+	rn_link *l = &n->links.v[idx];
+	l->ep = *ep;
+	l->state = RN_LINK_PENDING;
+	l->since_ms = now_ms;
+	l->last_rx_ms = now_ms;
+	l->kind_out = kind & (RN_KIND_NEAR | RN_KIND_FAR | RN_KIND_LEAF);
+	l->token = (uint16_t)token;
+	if (kind & RN_KIND_FAR_REPLY) {
+		l->flags |= RN_LF_PEER_WANTS;
+		l->kind_out |= RN_KIND_FAR_REPLY;
+	}
+	if (kind & RN_KIND_NEAR)
+		l->flags |= RN_LF_OPEN_NEAR;
+	if (kind & RN_KIND_LEAF)
+		l->flags |= RN_LF_LEAF;
+	send_hello(n, now, ep, RN_MSG_HELLO, kind, token, 0);
+	rn_node_want_deadline(n, now, now_ms + n->sh->settings->hello_rto_ms);
+	return idx;
+}
+
+void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead)
+{
+	rn_link *l = &n->links.v[idx];
+	rn_id peer;
+	int was_up = l->state == RN_LINK_UP;
+	if (l->flags & RN_LF_NEAR)
+		n->n_neigh_lost++;
+	if (dead == 1)
+		n->stats.links_dead++;
+	else if (dead == 2)
+		n->stats.links_failed++;
+	rn_id_add(&peer, &n->id, &l->off);
+	rn_links_remove(&n->links, idx);
+	if (was_up)
+		rn_node_emit(n, RN_EV_LINK_DOWN, &peer, 0, 0, 0);
+	rn_near_recompute(n, now);
+}
+
+/* Anything heard from a link proves it alive. */
+static void touch(rn_node *n, rn_link *l, uint32_t now_ms)
+{
+	l->last_rx_ms = now_ms;
+	l->tries = 0;
+	l->flags &= (uint8_t)~RN_LF_SUSPECT;
+	(void)n;
+}
+
+/* Applies the peer's HELLO kind bits to our view of the link. */
+static void apply_kind(rn_node *n, rn_link *l, uint8_t kind, uint32_t token)
+{
+	if (kind & (RN_KIND_LEAF | RN_KIND_FAR))
+		l->flags |= RN_LF_PEER_WANTS;
+	else if (!(l->kind_out & RN_KIND_FAR_REPLY))
+		l->flags &= (uint8_t)~RN_LF_PEER_WANTS;
+	if ((kind & RN_KIND_LEAF) || (l->kind_out & RN_KIND_LEAF))
+		l->flags |= RN_LF_LEAF;
+	else
+		l->flags &= (uint8_t)~RN_LF_LEAF;
+	if (kind & RN_KIND_FAR_REPLY) {
+		l->flags |= RN_LF_FAR_OUT;
+		l->kind_out |= RN_KIND_FAR;
+		l->finger = (uint16_t)(token + 1);
+	}
+	(void)n;
+}
+
+static int is_bootstrap(const rn_node *n, const rn_ep *ep)
+{
+	for (unsigned i = 0; i < n->n_boot; i++)
+		if (rn_ep_eq(&n->boot[i], ep))
+			return 1;
+	return 0;
+}
+
+static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
+		     const rn_msg *m)
+{
+	uint32_t now_ms = rn_ms(n, now);
+	rn_id off;
+	rn_id_sub(&off, &m->u.hello.src, &n->id);
+	if (rn_id_is_zero(&off)) {
+		n->stats.drop_decode++;
+		return;
+	}
+	if (rn_ep_is_zero(&n->own_ep))
+		n->own_ep = m->u.hello.your_ep; /* reflexive address */
+	int idx = rn_links_find(&n->links, &off);
+	int fresh = 0;
+	if (idx < 0) {
+		idx = rn_links_insert(&n->links, &off);
+		if (idx < 0) {
+			n->stats.drop_full++;
+			return;
+		}
+		n->links.v[idx].since_ms = now_ms;
+		fresh = 1;
+	}
+	rn_link *l = &n->links.v[idx];
+	if (l->state != RN_LINK_UP) {
+		l->state = RN_LINK_UP;
+		l->since_ms = now_ms;
+		fresh = 1;
+	}
+	l->ep = *from;
+	touch(n, l, now_ms);
+	apply_kind(n, l, m->u.hello.kind, m->u.hello.token);
+	send_hello(n, now, from, RN_MSG_HELLO_ACK,
+		   (uint8_t)(l->kind_out & ~RN_KIND_FAR_REPLY),
+		   m->u.hello.token, m->u.hello.ts_ms);
+	if (fresh)
+		rn_node_emit(n, RN_EV_LINK_UP, &m->u.hello.src, 0, 0, 0);
+	rn_near_recompute(n, now);
+	idx = rn_links_find(&n->links, &off);
+	if (idx >= 0 && (m->u.hello.kind & RN_KIND_NEAR ||
+			 n->links.v[idx].flags & RN_LF_NEAR))
+		rn_near_send_neighbors(n, &n->links.v[idx]);
+}
+
+static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
+			 const rn_msg *m)
+{
+	uint32_t now_ms = rn_ms(n, now);
+	rn_id off;
+	rn_id_sub(&off, &m->u.hello.src, &n->id);
+	if (rn_id_is_zero(&off))
+		return;
+	if (rn_ep_is_zero(&n->own_ep))
+		n->own_ep = m->u.hello.your_ep;
+	int idx = rn_links_find(&n->links, &off);
+	if (idx < 0) {
+		/* Only a bootstrap answers a HELLO we sent without knowing
+		 * its id. */
+		if (n->state != RN_NODE_JOINING || !is_bootstrap(n, from)) {
+			n->stats.drop_unknown++;
+			return;
+		}
+		idx = rn_links_insert(&n->links, &off);
+		if (idx < 0) {
+			n->stats.drop_full++;
+			return;
+		}
+		rn_link *l = &n->links.v[idx];
+		l->kind_out = RN_KIND_LEAF;
+		l->flags = RN_LF_LEAF;
+	}
+	rn_link *l = &n->links.v[idx];
+	int fresh = l->state != RN_LINK_UP;
+	l->state = RN_LINK_UP;
+	if (fresh)
+		l->since_ms = now_ms;
+	l->ep = *from;
+	uint32_t rtt = now_ms - m->u.hello.ts_ms;
+	l->rtt_ms = (uint16_t)(rtt > 60000 ? 60000 : rtt ? rtt : 1);
+	touch(n, l, now_ms);
+	apply_kind(n, l, m->u.hello.kind, m->u.hello.token);
+	l->kind_out &= (uint8_t)~RN_KIND_FAR_REPLY;
+	int want_neigh = (l->flags & RN_LF_OPEN_NEAR) != 0;
+	int leaf = (l->flags & RN_LF_LEAF) != 0;
+	if (fresh)
+		rn_node_emit(n, RN_EV_LINK_UP, &m->u.hello.src, 0, 0, 0);
+	rn_near_recompute(n, now);
+	idx = rn_links_find(&n->links, &off);
+	if (idx < 0)
+		return;
+	l = &n->links.v[idx];
+	if (want_neigh || (l->flags & RN_LF_NEAR))
+		rn_near_send_neighbors(n, l);
+	/* Each bootstrap that answers carries a connect-to-me for us. */
+	if (leaf && n->state == RN_NODE_JOINING && fresh)
+		rn_near_request_ctm(n, now, 0);
+}
+
+static void on_close(rn_node *n, rn_time now, uint32_t idx, uint8_t reason)
+{
+	rn_link *l = &n->links.v[idx];
+	switch (reason) {
+	case RN_CLOSE_UNNEEDED:
+		l->flags &= (uint8_t)~RN_LF_PEER_WANTS;
+		if ((l->flags & RN_LF_NEAR) || rn_far_link_needed(n, idx)) {
+			send_simple(n, &l->ep, RN_MSG_CLOSE, RN_CLOSE_KEEP);
+		} else {
+			send_simple(n, &l->ep, RN_MSG_CLOSE, RN_CLOSE_FINAL);
+			rn_node_link_drop(n, now, idx, 0);
+		}
+		break;
+	case RN_CLOSE_KEEP:
+		l->flags |= RN_LF_PEER_WANTS;
+		l->flags &= (uint8_t)~RN_LF_ASKED;
+		break;
+	default: /* FINAL, LEAVING */
+		rn_node_link_drop(n, now, idx, 0);
+		break;
+	}
+}
+
+/* ---- inputs ----------------------------------------------------------- */
+
+void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
+		  const uint8_t *buf, size_t len)
+{
+	rn_msg m;
+	if (n->state == RN_NODE_LEFT || n->state == RN_NODE_IDLE)
+		return;
+	n->stats.rx_pkts++;
+	n->stats.rx_bytes += len;
+	int rc = rn_msg_decode(&n->sh->zone, buf, len, &m);
+	if (rc) {
+		n->stats.drop_decode++;
+		rn_log_limited(&n->lg, now, RN_LOG_DEBUG,
+			       "dropped undecodable datagram (%zu bytes): %s",
+			       len, rn_strerror(rc));
+		return;
+	}
+	if (m.type == RN_MSG_HELLO) {
+		on_hello(n, now, from, &m);
+		return;
+	}
+	if (m.type == RN_MSG_HELLO_ACK) {
+		on_hello_ack(n, now, from, &m);
+		return;
+	}
+	int idx = rn_links_find_ep(&n->links, from);
+	if (idx < 0 || n->links.v[idx].state != RN_LINK_UP) {
+		n->stats.drop_unknown++;
+		return;
+	}
+	rn_link *l = &n->links.v[idx];
+	uint32_t now_ms = rn_ms(n, now);
+	touch(n, l, now_ms);
+	switch (m.type) {
+	case RN_MSG_PING:
+		send_simple(n, from, RN_MSG_PONG, m.u.ping.ts_ms);
+		break;
+	case RN_MSG_PONG: {
+		uint32_t rtt = now_ms - m.u.ping.ts_ms;
+		if (rtt < 60000) {
+			uint32_t r = l->rtt_ms ? (7u * l->rtt_ms + rtt) / 8u : rtt;
+			l->rtt_ms = (uint16_t)(r ? r : 1);
+		}
+		break;
+	}
+	case RN_MSG_CLOSE:
+		on_close(n, now, (uint32_t)idx, m.u.close.reason);
+		break;
+	case RN_MSG_NEIGHBORS:
+		rn_near_on_neighbors(n, now, &m);
+		break;
+	case RN_MSG_ROUTED:
+		rn_route_on_routed(n, now, (uint32_t)idx, &m);
+		break;
+	case RN_MSG_HOP_ACK:
+		rn_route_on_hop_ack(n, now, m.u.hop_ack.hop_seq);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Link timers: HELLO retransmission, keepalive, death, trimming. Returns
+ * the earliest next link deadline (ms). */
+static uint32_t link_tick(rn_node *n, rn_time now, uint32_t now_ms)
+{
+	const rn_settings *s = n->sh->settings;
+	uint32_t next = now_ms + 3600000u;
+	for (uint32_t i = 0; i < n->links.n;) {
+		rn_link *l = &n->links.v[i];
+		uint32_t due;
+		if (l->state == RN_LINK_PENDING) {
+			due = l->since_ms + (s->hello_rto_ms << l->tries);
+			if (rn_ms_due(due, now_ms)) {
+				if (l->tries + 1u >= s->hello_tries_max) {
+					rn_node_link_drop(n, now, i, 2);
+					continue;
+				}
+				l->tries++;
+				l->since_ms = now_ms;
+				send_hello(n, now, &l->ep, RN_MSG_HELLO,
+					   l->kind_out, l->token, 0);
+				due = now_ms + (s->hello_rto_ms << l->tries);
+			}
+		} else {
+			uint32_t idle = (l->flags & RN_LF_NEAR)
+						? s->keepalive_near_ms
+						: s->keepalive_far_ms;
+			uint32_t rto = rn_node_rto_ms(n, l);
+			due = l->last_rx_ms + idle + l->tries * rto;
+			if (l->flags & RN_LF_SUSPECT && l->tries == 0)
+				due = now_ms; /* check it at once */
+			if (rn_ms_due(due, now_ms)) {
+				if (l->tries >= s->ping_tries_max) {
+					rn_node_link_drop(n, now, i, 1);
+					continue;
+				}
+				l->tries++;
+				if (l->flags & RN_LF_SUSPECT)
+					l->last_rx_ms = now_ms - idle - (l->tries - 1u) * rto;
+				send_simple(n, &l->ep, RN_MSG_PING, now_ms);
+				due = l->last_rx_ms + idle + l->tries * rto;
+			} else if (s->timer_slack_ms > 1) {
+				uint32_t sl = s->timer_slack_ms;
+				due = (due + sl - 1) / sl * sl;
+			}
+			int needed = (l->flags & (RN_LF_NEAR | RN_LF_PEER_WANTS)) ||
+				     rn_far_link_needed(n, i) ||
+				     ((l->flags & RN_LF_LEAF) &&
+				      n->state == RN_NODE_JOINING);
+			if (!needed && !(l->flags & RN_LF_ASKED) &&
+			    rn_ms_due(l->since_ms + s->trim_grace_ms, now_ms)) {
+				l->flags |= RN_LF_ASKED;
+				l->since_ms = now_ms;
+				send_simple(n, &l->ep, RN_MSG_CLOSE,
+					    RN_CLOSE_UNNEEDED);
+			} else if ((l->flags & RN_LF_ASKED) &&
+				   rn_ms_due(l->since_ms + s->trim_grace_ms,
+					     now_ms)) {
+				l->flags &= (uint8_t)~RN_LF_ASKED;
+			}
+			if (!needed && !(l->flags & RN_LF_ASKED)) {
+				uint32_t t = l->since_ms + s->trim_grace_ms;
+				if ((int32_t)(t - due) < 0)
+					due = t;
+			}
+		}
+		if ((int32_t)(due - next) < 0)
+			next = due;
+		i++;
+	}
+	return next;
+}
+
+static uint32_t min_ms(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0 ? a : b;
+}
+
+void rn_node_on_timeout(rn_node *n, rn_time now)
+{
+	if (n->state == RN_NODE_LEFT || n->state == RN_NODE_IDLE)
+		return;
+	uint32_t now_ms = rn_ms(n, now), t;
+	uint32_t next = link_tick(n, now, now_ms);
+	if (rn_route_timeouts(n, now, now_ms, &t))
+		next = min_ms(next, t);
+	next = min_ms(next, rn_near_tick(n, now, now_ms));
+	next = min_ms(next, rn_far_tick(n, now, now_ms));
+	if (rn_ms_due(next, now_ms))
+		next = now_ms + 1;
+	n->deadline = rn_ms_to_time(n, next, now_ms, now);
+	n->sh->env->set_deadline(n->lg.ctx, n->deadline);
+}
+
+/* ---- commands --------------------------------------------------------- */
+
+int rn_node_join(rn_node *n, rn_time now, const rn_ep *boot, size_t n_boot)
+{
+	const rn_settings *s = n->sh->settings;
+	if (n->state != RN_NODE_IDLE)
+		return RN_ERR_STATE;
+	free(n->boot);
+	n->boot = NULL;
+	n->n_boot = 0;
+	if (n_boot > s->bootstrap_max)
+		n_boot = s->bootstrap_max;
+	if (n_boot) {
+		n->boot = calloc(n_boot, sizeof *n->boot);
+		if (!n->boot)
+			return RN_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < n_boot; i++)
+		if (!rn_ep_eq(&boot[i], &n->own_ep))
+			n->boot[n->n_boot++] = boot[i];
+	uint32_t now_ms = rn_ms(n, now);
+	n->t_stabilize = now_ms + s->stabilize_ms;
+	n->t_ring_check = now_ms + s->ring_check_ms;
+	if (!n->n_boot) {
+		n->state = RN_NODE_JOINED;
+		rn_node_emit(n, RN_EV_JOINED, NULL, 0, 0, 0);
+		n->t_far = now_ms + s->far_start_ms;
+	} else {
+		n->state = RN_NODE_JOINING;
+		n->t_join_retry = now_ms; /* near tick sends the probes */
+	}
+	n->deadline = RN_TIME_NEVER;
+	rn_node_want_deadline(n, now, now_ms);
+	return 0;
+}
+
+/* Probes every bootstrap with a HELLO (we do not know their ids yet). */
+void rn_node_probe_bootstraps(rn_node *n, rn_time now)
+{
+	for (unsigned i = 0; i < n->n_boot; i++)
+		send_hello(n, now, &n->boot[i], RN_MSG_HELLO, RN_KIND_LEAF, 0,
+			   0);
+}
+
+void rn_node_leave(rn_node *n, rn_time now)
+{
+	(void)now;
+	if (n->state == RN_NODE_LEFT)
+		return;
+	for (uint32_t i = 0; i < n->links.n; i++)
+		if (n->links.v[i].state == RN_LINK_UP)
+			send_simple(n, &n->links.v[i].ep, RN_MSG_CLOSE,
+				    RN_CLOSE_LEAVING);
+	rn_route_free(n);
+	rn_links_deinit(&n->links);
+	rn_links_init(&n->links, n->sh->settings->links_max);
+	n->state = RN_NODE_LEFT;
+	n->deadline = RN_TIME_NEVER;
+	n->sh->env->set_deadline(n->lg.ctx, RN_TIME_NEVER);
+}
+
+int rn_node_lookup(rn_node *n, rn_time now, const rn_id *dst, uint64_t qid)
+{
+	uint8_t body[32];
+	size_t len;
+	rn_body b;
+	if (n->state != RN_NODE_JOINED)
+		return RN_ERR_STATE;
+	b.type = RN_BODY_LOOKUP;
+	b.u.lookup.qid = qid;
+	int rc = rn_body_encode(&b, body, sizeof body, &len);
+	if (rc)
+		return rc;
+	if (rn_id_cmp(dst, &n->id) == 0) {
+		rn_node_emit(n, RN_EV_LOOKUP_DELIVERED, &n->id, qid, 0, 0);
+		rn_node_emit(n, RN_EV_LOOKUP_DONE, &n->id, qid, 0, 0);
+		return 0;
+	}
+	return rn_route_send(n, now, dst, RN_ROUTE_EXACT, body, len, -1, 0);
+}
+
+/* ---- queries ---------------------------------------------------------- */
+
+const rn_id *rn_node_id(const rn_node *n) { return &n->id; }
+int rn_node_state(const rn_node *n) { return n->state; }
+const rn_node_stats *rn_node_get_stats(const rn_node *n) { return &n->stats; }
+size_t rn_node_link_count(const rn_node *n) { return n->links.n; }
+
+static const rn_id *neighbour(const rn_node *n, rn_id *buf, int succ)
+{
+	const rn_links *t = &n->links;
+	for (uint32_t k = 0; k < t->n; k++) {
+		const rn_link *l = &t->v[succ ? k : t->n - 1 - k];
+		if (l->state == RN_LINK_UP && !(l->flags & RN_LF_LEAF)) {
+			rn_id_add(buf, &n->id, &l->off);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+const rn_id *rn_node_succ(const rn_node *n, rn_id *buf)
+{
+	return neighbour(n, buf, 1);
+}
+
+const rn_id *rn_node_pred(const rn_node *n, rn_id *buf)
+{
+	return neighbour(n, buf, 0);
+}
+
+size_t rn_node_links(const rn_node *n, rn_link_info *out, size_t max)
+{
+	for (uint32_t i = 0; i < n->links.n && i < max; i++) {
+		const rn_link *l = &n->links.v[i];
+		rn_id_add(&out[i].id, &n->id, &l->off);
+		out[i].ep = l->ep;
+		out[i].up = l->state == RN_LINK_UP;
+		out[i].near = (l->flags & RN_LF_NEAR) != 0;
+		out[i].far_out = (l->flags & RN_LF_FAR_OUT) != 0;
+		out[i].peer_wants = (l->flags & RN_LF_PEER_WANTS) != 0;
+		out[i].leaf = (l->flags & RN_LF_LEAF) != 0;
+		out[i].rtt_ms = l->rtt_ms;
+	}
+	return n->links.n;
+}
+
+size_t rn_node_mem_bytes(const rn_node *n)
+{
+	return sizeof *n + n->links.cap * sizeof(rn_link) +
+	       n->cap_pend * sizeof(rn_pending) + n->n_boot * sizeof(rn_ep);
+}

@@ -1,0 +1,117 @@
+/* A ringnet overlay node: the sans-I/O state machine of one ring member.
+ *
+ * Driven only through the inputs below, each carrying the current time, and
+ * speaking only through the rn_env it was created with (DESIGN.md section 1).
+ * Many nodes may share one rn_shared (settings, environment, decode zone and
+ * send buffer) as long as they are driven from one thread.
+ *
+ *   rn_node_new -> rn_node_join(bootstraps) -> JOINING -> JOINED
+ *        ^ recv / on_timeout / lookup ...            |
+ *        +-------------- rn_node_leave --> LEFT <----+
+ *
+ * The node reports what an application may care about through env->event.
+ */
+#ifndef RN_NODE_H
+#define RN_NODE_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/env.h"
+#include "../core/id.h"
+#include "settings.h"
+
+typedef struct rn_node rn_node;
+
+/* What many nodes of one process share. Fill with rn_shared_init. */
+typedef struct rn_shared {
+	const rn_settings *settings;
+	const rn_env *env;
+	msgpack_zone zone; /* scratch for decoding one message at a time */
+} rn_shared;
+
+int rn_shared_init(rn_shared *sh, const rn_settings *s, const rn_env *env);
+void rn_shared_deinit(rn_shared *sh);
+
+enum rn_node_state {
+	RN_NODE_IDLE = 0,
+	RN_NODE_JOINING = 1,
+	RN_NODE_JOINED = 2,
+	RN_NODE_LEFT = 3,
+};
+
+enum rn_event_type {
+	RN_EV_JOINED = 1,           /* the node has ring neighbours */
+	RN_EV_LOOKUP_DELIVERED = 2, /* a LOOKUP arrived here (we own dst) */
+	RN_EV_LOOKUP_DONE = 3,      /* our LOOKUP was answered */
+	RN_EV_LINK_UP = 4,
+	RN_EV_LINK_DOWN = 5,
+};
+
+typedef struct rn_event {
+	int type;
+	rn_node *node;
+	uint64_t qid;   /* lookups */
+	rn_id peer;     /* lookups: the other end; links: the peer */
+	uint8_t hops;   /* lookups: hops of the request */
+	uint8_t hops_back; /* LOOKUP_DONE: hops of the reply */
+} rn_event;
+
+/* Per-node counters. Bytes are UDP payload bytes. */
+typedef struct rn_node_stats {
+	uint64_t tx_pkts, tx_bytes, rx_pkts, rx_bytes;
+	uint64_t tx_maint_pkts, tx_maint_bytes; /* all but application data */
+	uint32_t drop_decode;      /* bytes that did not decode */
+	uint32_t drop_unknown;     /* from an endpoint with no link */
+	uint32_t drop_ttl;         /* hop limit reached */
+	uint32_t drop_noroute;     /* exact destination not here, no better hop */
+	uint32_t drop_full;        /* a bounded table was full */
+	uint32_t links_dead;       /* links declared dead by keepalive */
+	uint32_t links_failed;     /* links that never completed HELLO */
+	uint32_t reroutes;         /* hop ack timeouts that tried another hop */
+	uint32_t route_lost;       /* routed messages given up on */
+} rn_node_stats;
+
+/* One link as seen by status queries. */
+typedef struct rn_link_info {
+	rn_id id;
+	rn_ep ep;
+	uint8_t up, near, far_out, peer_wants, leaf;
+	uint16_t rtt_ms;
+} rn_link_info;
+
+/* vip: the node's virtual address bytes (4 for IPv4, 16 for IPv6);
+ * own_ep: how the node believes it can be reached (may be all zero). */
+rn_node *rn_node_new(rn_shared *sh, void *env_ctx, const uint8_t group_id[32],
+		     const uint8_t *vip, size_t vip_len, const rn_ep *own_ep,
+		     rn_time now);
+void rn_node_free(rn_node *n);
+
+/* Starts joining through any live subset of the bootstrap endpoints. With
+ * none, the node forms a ring of one. */
+int rn_node_join(rn_node *n, rn_time now, const rn_ep *boot, size_t n_boot);
+/* Graceful leave: tells every linked peer, then stops. */
+void rn_node_leave(rn_node *n, rn_time now);
+
+void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
+		  const uint8_t *buf, size_t len);
+void rn_node_on_timeout(rn_node *n, rn_time now);
+
+/* Sends a LOOKUP for dst (exact: only the node with that id answers);
+ * the result comes back as RN_EV_LOOKUP_DONE with the same qid. */
+int rn_node_lookup(rn_node *n, rn_time now, const rn_id *dst, uint64_t qid);
+
+const rn_id *rn_node_id(const rn_node *n);
+int rn_node_state(const rn_node *n);
+const rn_node_stats *rn_node_get_stats(const rn_node *n);
+/* The current successor / predecessor, or NULL if the node has none. */
+const rn_id *rn_node_succ(const rn_node *n, rn_id *buf);
+const rn_id *rn_node_pred(const rn_node *n, rn_id *buf);
+size_t rn_node_link_count(const rn_node *n);
+/* Fills up to max entries; returns the number of links. */
+size_t rn_node_links(const rn_node *n, rn_link_info *out, size_t max);
+/* Bytes of heap this node holds (for memory accounting). */
+size_t rn_node_mem_bytes(const rn_node *n);
+
+#endif

@@ -1,0 +1,125 @@
+/* Internals shared by the overlay's source files. Not a public header.
+ *
+ * A node's state is its link table (link.c), a few timers kept as
+ * milliseconds since the node's epoch, the pending hop-acknowledged
+ * forwards (route.c), and counters. Files by concern:
+ *   node.c   inputs, dispatch, handshake, keepalive, deadlines
+ *   link.c   the sorted link table
+ *   route.c  greedy routing, hop acks, rerouting
+ *   near.c   ring neighbours: windows, NEIGHBORS exchange, repair
+ *   far.c    structured far links (fingers or Symphony)
+ */
+#ifndef RN_NODE_IMPL_H
+#define RN_NODE_IMPL_H
+
+#include "../core/log.h"
+#include "../core/prng.h"
+#include "link.h"
+#include "msg.h"
+#include "node.h"
+
+/* A forwarded ROUTED message waiting for its hop ack. */
+typedef struct rn_pending {
+	uint32_t hop_seq;
+	uint32_t deadline_ms;
+	rn_id via_off;  /* the link it went to */
+	uint8_t tries;
+	uint8_t maint;  /* counts as maintenance traffic */
+	uint16_t len;
+	uint8_t *msg;   /* encoded ROUTED, heap */
+} rn_pending;
+
+#define RN_FAR_SLOTS 320 /* finger intervals: 160 per direction */
+
+struct rn_node {
+	rn_shared *sh;
+	rn_logger lg; /* carries env and ctx */
+	rn_id id;
+	rn_ep own_ep;
+	rn_time epoch;
+	rn_prng prng;
+	rn_links links;
+	uint8_t state;
+	uint8_t near_dirty;
+	uint8_t n_boot;
+	rn_ep *boot;
+
+	rn_time deadline; /* what we last asked the environment for */
+	uint32_t t_join_retry, t_stabilize, t_ring_check, t_far, t_announce;
+	uint32_t hop_seq;
+
+	rn_pending *pend;
+	uint32_t n_pend, cap_pend;
+
+	uint32_t n_neigh_lost; /* near links lost since last repair request */
+
+	rn_node_stats stats;
+};
+
+/* Time helpers: link timers are u32 milliseconds since the node's epoch;
+ * comparisons go through the signed difference so that they wrap safely. */
+static inline uint32_t rn_ms(const rn_node *n, rn_time now)
+{
+	return (uint32_t)((now - n->epoch) / 1000u);
+}
+static inline int rn_ms_due(uint32_t t, uint32_t now_ms)
+{
+	return (int32_t)(now_ms - t) >= 0;
+}
+static inline rn_time rn_ms_to_time(const rn_node *n, uint32_t t_ms,
+				    uint32_t now_ms, rn_time now)
+{
+	int32_t d = (int32_t)(t_ms - now_ms);
+	if (d <= 0)
+		return now;
+	return now - (now - n->epoch) % 1000u + RN_MS(d);
+}
+
+/* node.c */
+void rn_node_send_msg(rn_node *n, const rn_ep *to, const rn_msg *m, int maint);
+void rn_node_send_raw(rn_node *n, const rn_ep *to, const uint8_t *buf,
+		      size_t len, int maint);
+void rn_node_want_deadline(rn_node *n, rn_time now, uint32_t t_ms);
+int rn_node_link_open(rn_node *n, rn_time now, const rn_id *off,
+		      const rn_ep *ep, uint8_t kind, uint32_t token);
+void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead);
+void rn_node_emit(rn_node *n, int type, const rn_id *peer, uint64_t qid,
+		  uint8_t hops, uint8_t hops_back);
+uint32_t rn_node_rto_ms(const rn_node *n, const rn_link *l);
+void rn_node_probe_bootstraps(rn_node *n, rn_time now);
+
+/* route.c */
+/* Best next hop for dst (link index) or -1 when this node is the closest
+ * (taking exclude_off as absent when not NULL). Skips unusable links. */
+int rn_route_best(const rn_node *n, const rn_id *dst,
+		  const rn_id *exclude_off);
+/* Originates a routed body. first_hop >= 0 forces the first link. */
+int rn_route_send(rn_node *n, rn_time now, const rn_id *dst, uint8_t mode,
+		  const uint8_t *body, size_t body_len, int first_hop,
+		  int maint);
+void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
+			const rn_msg *m);
+void rn_route_on_hop_ack(rn_node *n, rn_time now, uint32_t hop_seq);
+/* Handles expired hop acks; returns 1 and the next ack deadline if any
+ * forward is still waiting. */
+int rn_route_timeouts(rn_node *n, rn_time now, uint32_t now_ms,
+		      uint32_t *next_ms);
+void rn_route_free(rn_node *n);
+
+/* near.c */
+void rn_near_recompute(rn_node *n, rn_time now);
+int rn_near_in_window(const rn_node *n, const rn_id *off);
+void rn_near_on_neighbors(rn_node *n, rn_time now, const rn_msg *m);
+void rn_near_send_neighbors(rn_node *n, const rn_link *to);
+void rn_near_request_ctm(rn_node *n, rn_time now, int via_far);
+/* Periodic work; returns the next near deadline (ms). */
+uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms);
+void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,
+		    const rn_body *b);
+
+/* far.c */
+uint32_t rn_far_tick(rn_node *n, rn_time now, uint32_t now_ms);
+int rn_far_link_needed(const rn_node *n, uint32_t idx);
+double rn_far_estimate_size(const rn_node *n);
+
+#endif

@@ -1,0 +1,326 @@
+/* Greedy routing over the ring, hop by hop with acknowledgements.
+ *
+ * Next hop: the usable link whose id is closest to the destination by ring
+ * distance in either direction; the node itself is a candidate too (offset
+ * 0). Because the link table is sorted by offset, the closest link on each
+ * side of dst is found by one binary search and a short walk past unusable
+ * links (route_best). A message moves only when the next hop is strictly
+ * closer than this node, so no message can loop; ttl bounds it as well.
+ *
+ * Each forward is acknowledged by the next hop (HOP_ACK). A forward that is
+ * not acknowledged within the link's RTO marks that link SUSPECT (routing
+ * avoids it until anything is heard from it; keepalive decides its fate)
+ * and goes to the next best hop, at most reroute_max times. The copies wait
+ * in a small array bounded by route_pending_max; when it is full, messages
+ * are still forwarded, just without the retry (counted in drop_full).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/err.h"
+#include "node_impl.h"
+
+/* Ring distance between two offsets. */
+static void dist(rn_id *d, const rn_id *a, const rn_id *b)
+{
+	rn_id_dist_signed(d, a, b);
+}
+
+static int skip_link(const rn_link *l, const rn_id *exclude_off)
+{
+	return !rn_link_usable(l) ||
+	       (exclude_off && rn_id_cmp(&l->off, exclude_off) == 0);
+}
+
+int rn_route_best(const rn_node *n, const rn_id *dst, const rn_id *exclude_off)
+{
+	const rn_links *t = &n->links;
+	rn_id doff, best_d, d;
+	int best = -1;
+
+	rn_id_sub(&doff, dst, &n->id);
+	if (exclude_off && rn_id_is_zero(exclude_off)) {
+		/* We are the excluded source (a CTM for our own id): the best
+		 * link anywhere, found by a full scan; this is rare. */
+		for (uint32_t j = 0; j < t->n; j++) {
+			if (skip_link(&t->v[j], exclude_off))
+				continue;
+			dist(&d, &t->v[j].off, &doff);
+			if (best < 0 || rn_id_cmp(&d, &best_d) < 0) {
+				best_d = d;
+				best = (int)j;
+			}
+		}
+		return best;
+	}
+	/* We sit at offset 0, between the last link and the first, so the
+	 * nearest candidates are the first usable link at or after dst, the
+	 * last usable one before it, and ourselves. */
+	rn_id zero;
+	memset(&zero, 0, sizeof zero);
+	dist(&best_d, &zero, &doff);
+	uint32_t i = rn_links_lower_bound(t, &doff);
+	for (uint32_t j = i; j < t->n; j++) {
+		if (skip_link(&t->v[j], exclude_off))
+			continue;
+		dist(&d, &t->v[j].off, &doff);
+		if (rn_id_cmp(&d, &best_d) < 0) {
+			best_d = d;
+			best = (int)j;
+		}
+		break;
+	}
+	for (uint32_t j = i; j-- > 0;) {
+		if (skip_link(&t->v[j], exclude_off))
+			continue;
+		dist(&d, &t->v[j].off, &doff);
+		if (rn_id_cmp(&d, &best_d) < 0) {
+			best_d = d;
+			best = (int)j;
+		}
+		break;
+	}
+	return best;
+}
+
+static int pending_add(rn_node *n, uint32_t now_ms, const rn_link *via,
+		       const uint8_t *msg, size_t len, uint8_t tries,
+		       int maint, uint32_t hop_seq)
+{
+	const rn_settings *s = n->sh->settings;
+	if (n->n_pend >= s->route_pending_max) {
+		n->stats.drop_full++;
+		return RN_ERR_FULL;
+	}
+	if (n->n_pend == n->cap_pend) {
+		uint32_t cap = n->cap_pend ? n->cap_pend * 2 : 4;
+		if (cap > s->route_pending_max)
+			cap = s->route_pending_max;
+		rn_pending *p = realloc(n->pend, cap * sizeof *p);
+		if (!p)
+			return RN_ERR_NOMEM;
+		n->pend = p;
+		n->cap_pend = cap;
+	}
+	uint8_t *copy = malloc(len);
+	if (!copy)
+		return RN_ERR_NOMEM;
+	memcpy(copy, msg, len);
+	rn_pending *p = &n->pend[n->n_pend++];
+	p->hop_seq = hop_seq;
+	p->deadline_ms = now_ms + rn_node_rto_ms(n, via);
+	p->via_off = via->off;
+	p->tries = tries;
+	p->maint = (uint8_t)maint;
+	p->len = (uint16_t)len;
+	p->msg = copy;
+	return 0;
+}
+
+static void pending_remove(rn_node *n, uint32_t i)
+{
+	free(n->pend[i].msg);
+	n->pend[i] = n->pend[--n->n_pend];
+	if (n->n_pend == 0) {
+		free(n->pend);
+		n->pend = NULL;
+		n->cap_pend = 0;
+	}
+}
+
+/* Sends an encoded ROUTED message to link idx with a fresh hop sequence and
+ * remembers it until acknowledged. */
+static void forward(rn_node *n, rn_time now, uint32_t idx, uint8_t *buf,
+		    size_t len, uint8_t tries, int maint)
+{
+	rn_link *l = &n->links.v[idx];
+	uint32_t seq = ++n->hop_seq;
+	uint32_t now_ms = rn_ms(n, now);
+	rn_msg_patch_hop_seq(buf, len, seq);
+	rn_node_send_raw(n, &l->ep, buf, len, maint);
+	if (pending_add(n, now_ms, l, buf, len, tries, maint, seq) == 0)
+		rn_node_want_deadline(n, now, n->pend[n->n_pend - 1].deadline_ms);
+}
+
+static void deliver(rn_node *n, rn_time now, const rn_msg *m);
+
+/* Routes an already-encoded message (hops already counted) from here. */
+static void route_encoded(rn_node *n, rn_time now, const rn_msg *m,
+			  uint8_t *buf, size_t len, int first_hop,
+			  uint8_t tries, int maint)
+{
+	rn_id src_off;
+	const rn_id *excl = NULL;
+	if (m->u.routed.mode & RN_ROUTE_EXCLUDE_SRC) {
+		rn_id_sub(&src_off, &m->u.routed.src, &n->id);
+		excl = &src_off;
+	}
+	int next = first_hop >= 0 ? first_hop
+				  : rn_route_best(n, &m->u.routed.dst, excl);
+	if (next < 0) {
+		deliver(n, now, m);
+		return;
+	}
+	if (m->u.routed.hops >= m->u.routed.ttl) {
+		n->stats.drop_ttl++;
+		return;
+	}
+	forward(n, now, (uint32_t)next, buf, len, tries, maint);
+}
+
+int rn_route_send(rn_node *n, rn_time now, const rn_id *dst, uint8_t mode,
+		  const uint8_t *body, size_t body_len, int first_hop,
+		  int maint)
+{
+	uint8_t buf[RN_DGRAM_MAX];
+	size_t len;
+	rn_msg m;
+	m.type = RN_MSG_ROUTED;
+	m.u.routed.hop_seq = 0;
+	m.u.routed.src = n->id;
+	m.u.routed.dst = *dst;
+	m.u.routed.mode = mode;
+	m.u.routed.hops = 0;
+	m.u.routed.ttl = (uint8_t)n->sh->settings->hop_limit;
+	m.u.routed.body = body;
+	m.u.routed.body_len = body_len;
+	int rc = rn_msg_encode(&m, buf, sizeof buf, &len);
+	if (rc)
+		return rc;
+	route_encoded(n, now, &m, buf, len, first_hop, 0, maint);
+	return 0;
+}
+
+static void deliver(rn_node *n, rn_time now, const rn_msg *m)
+{
+	rn_body b;
+	int exact = !(m->u.routed.mode & RN_ROUTE_CLOSEST);
+	if (exact && rn_id_cmp(&m->u.routed.dst, &n->id) != 0) {
+		n->stats.drop_noroute++;
+		return;
+	}
+	if (rn_body_decode(&n->sh->zone, m->u.routed.body,
+			   m->u.routed.body_len, &b)) {
+		n->stats.drop_decode++;
+		return;
+	}
+	switch (b.type) {
+	case RN_BODY_CTM:
+		rn_near_on_ctm(n, now, &m->u.routed.src, &b);
+		break;
+	case RN_BODY_LOOKUP: {
+		uint8_t out[64];
+		size_t len;
+		rn_node_emit(n, RN_EV_LOOKUP_DELIVERED, &m->u.routed.src,
+			     b.u.lookup.qid, m->u.routed.hops, 0);
+		b.type = RN_BODY_LOOKUP_REPLY;
+		b.u.lookup.hops = m->u.routed.hops;
+		if (rn_body_encode(&b, out, sizeof out, &len) == 0)
+			rn_route_send(n, now, &m->u.routed.src, RN_ROUTE_EXACT,
+				      out, len, -1, 0);
+		break;
+	}
+	case RN_BODY_LOOKUP_REPLY:
+		rn_node_emit(n, RN_EV_LOOKUP_DONE, &m->u.routed.src,
+			     b.u.lookup.qid, b.u.lookup.hops, m->u.routed.hops);
+		break;
+	default:
+		break;
+	}
+}
+
+void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
+			const rn_msg *m_in)
+{
+	rn_msg ack, m = *m_in;
+	uint8_t buf[RN_DGRAM_MAX];
+	size_t len;
+	rn_link *from = &n->links.v[from_idx];
+
+	ack.type = RN_MSG_HOP_ACK;
+	ack.u.hop_ack.hop_seq = m.u.routed.hop_seq;
+	rn_node_send_msg(n, &from->ep, &ack, 1);
+
+	if (m.u.routed.hops < 255)
+		m.u.routed.hops++;
+	/* Re-encode with hops+1; the body bytes are copied as they came. */
+	if (rn_msg_encode(&m, buf, sizeof buf, &len)) {
+		n->stats.drop_decode++;
+		return;
+	}
+	/* Application messages are those whose body is a lookup. */
+	int maint = m.u.routed.body_len > 1 && m.u.routed.body[1] == RN_BODY_CTM;
+	route_encoded(n, now, &m, buf, len, -1, 0, maint);
+}
+
+void rn_route_on_hop_ack(rn_node *n, rn_time now, uint32_t hop_seq)
+{
+	(void)now;
+	for (uint32_t i = 0; i < n->n_pend; i++) {
+		if (n->pend[i].hop_seq == hop_seq) {
+			pending_remove(n, i);
+			return;
+		}
+	}
+}
+
+static void retry(rn_node *n, rn_time now, rn_pending *p)
+{
+	rn_msg m;
+	/* The stored bytes decode: we encoded them. Decode again to learn the
+	 * destination, then route around the suspect link. */
+	if (rn_msg_decode(&n->sh->zone, p->msg, p->len, &m)) {
+		n->stats.route_lost++;
+		return;
+	}
+	n->stats.reroutes++;
+	route_encoded(n, now, &m, p->msg, p->len, -1, (uint8_t)(p->tries + 1),
+		      p->maint);
+}
+
+int rn_route_timeouts(rn_node *n, rn_time now, uint32_t now_ms,
+		      uint32_t *next_ms)
+{
+	uint32_t next = 0;
+	int have = 0;
+	for (uint32_t i = 0; i < n->n_pend;) {
+		rn_pending *p = &n->pend[i];
+		if (!rn_ms_due(p->deadline_ms, now_ms)) {
+			i++;
+			continue;
+		}
+		int li = rn_links_find(&n->links, &p->via_off);
+		if (li >= 0)
+			n->links.v[li].flags |= RN_LF_SUSPECT;
+		rn_pending done = *p;
+		n->pend[i] = n->pend[--n->n_pend]; /* keep done.msg alive */
+		if (done.tries < n->sh->settings->reroute_max)
+			retry(n, now, &done);
+		else
+			n->stats.route_lost++;
+		free(done.msg);
+		if (n->n_pend == 0) {
+			free(n->pend);
+			n->pend = NULL;
+			n->cap_pend = 0;
+			break;
+		}
+	}
+	/* retry() may have added entries; recompute from the table. */
+	for (uint32_t i = 0; i < n->n_pend; i++) {
+		if (!have || (int32_t)(n->pend[i].deadline_ms - next) < 0)
+			next = n->pend[i].deadline_ms;
+		have = 1;
+	}
+	*next_ms = next;
+	return have;
+}
+
+void rn_route_free(rn_node *n)
+{
+	for (uint32_t i = 0; i < n->n_pend; i++)
+		free(n->pend[i].msg);
+	free(n->pend);
+	n->pend = NULL;
+	n->n_pend = n->cap_pend = 0;
+}

@@ -1,0 +1,69 @@
+/* Default overlay settings and their sanity check (see settings.h). The
+ * defaults are the ones measured in bench/results; change them there first. */
+#include "settings.h"
+
+#include "../core/env.h"
+#include "../core/err.h"
+#include "msg.h"
+
+void rn_settings_default(rn_settings *s)
+{
+	s->near_k = 3;
+	s->links_max = 160;
+	s->pending_links_max = 24;
+	s->far_kind = RN_FAR_FINGERS2;
+	s->symphony_links = 0;
+	s->bootstrap_max = 8;
+
+	s->keepalive_near_ms = 5000;
+	s->keepalive_far_ms = 20000;
+	s->ping_tries_max = 3;
+	s->rto_min_ms = 300;
+	s->rto_max_ms = 3000;
+	s->hello_rto_ms = 500;
+	s->hello_tries_max = 4;
+	s->timer_slack_ms = 500;
+
+	s->near_announce_ms = 20;
+	s->stabilize_ms = 20000;
+	s->ring_check_ms = 120000;
+	s->far_refresh_ms = 60000;
+	s->far_start_ms = 200;
+	s->join_retry_ms = 3000;
+	s->trim_grace_ms = 10000;
+
+	s->hop_limit = 64;
+	s->route_pending_max = 64;
+	s->reroute_max = 3;
+
+	s->log_level = RN_LOG_WARN;
+}
+
+int rn_settings_check(const rn_settings *s, const char **why)
+{
+#define BAD(cond, name)                                                        \
+	do {                                                                   \
+		if (cond) {                                                    \
+			*why = name;                                           \
+			return RN_ERR_INVAL;                                   \
+		}                                                              \
+	} while (0)
+	BAD(s->near_k < 1 || 2 * s->near_k > RN_NEIGHBORS_MAX, "near_k");
+	BAD(s->links_max < 2 * s->near_k + 2 || s->links_max > 4096,
+	    "links_max");
+	BAD(s->pending_links_max < 1, "pending_links_max");
+	BAD(s->far_kind > RN_FAR_NONE, "far_kind");
+	BAD(s->symphony_links > 64, "symphony_links");
+	BAD(s->bootstrap_max < 1 || s->bootstrap_max > 64, "bootstrap_max");
+	BAD(s->keepalive_near_ms < 100, "keepalive_near_ms");
+	BAD(s->keepalive_far_ms < s->keepalive_near_ms, "keepalive_far_ms");
+	BAD(s->ping_tries_max < 1 || s->ping_tries_max > 16, "ping_tries_max");
+	BAD(s->rto_min_ms < 1 || s->rto_max_ms < s->rto_min_ms, "rto_min_ms");
+	BAD(s->hello_tries_max < 1 || s->hello_tries_max > 16,
+	    "hello_tries_max");
+	BAD(s->hop_limit < 2 || s->hop_limit > 255, "hop_limit");
+	BAD(s->reroute_max > 16, "reroute_max");
+	BAD(s->join_retry_ms < 100, "join_retry_ms");
+#undef BAD
+	return 0;
+}

@@ -1,0 +1,55 @@
+/* Overlay settings: every limit and interval of a node, in one place.
+ *
+ * One rn_settings is shared by all nodes of a process (the simulator runs a
+ * million nodes off one copy). rn_settings_default() gives the values the
+ * simulator measurements chose; see docs/overlay.md for why each is what it
+ * is. Every table and queue of a node is bounded by a *_max here.
+ */
+#ifndef RN_SETTINGS_H
+#define RN_SETTINGS_H
+
+#include <stdint.h>
+
+enum rn_far_kind {
+	RN_FAR_FINGERS2 = 0, /* Chord fingers both ways: id +- 2^i */
+	RN_FAR_FINGERS1 = 1, /* Chord fingers clockwise only: id + 2^i */
+	RN_FAR_SYMPHONY = 2, /* Symphony harmonic links, clockwise */
+	RN_FAR_NONE = 3,     /* near links only (for tests) */
+};
+
+typedef struct rn_settings {
+	uint32_t near_k;           /* successors and predecessors kept, each */
+	uint32_t links_max;        /* all links of a node, any kind */
+	uint32_t pending_links_max; /* half-open links (HELLO sent) */
+	uint32_t far_kind;         /* enum rn_far_kind */
+	uint32_t symphony_links;   /* 0: log2 of the estimated ring size */
+	uint32_t bootstrap_max;    /* bootstrap endpoints remembered */
+
+	uint32_t keepalive_near_ms; /* ping a near link idle this long */
+	uint32_t keepalive_far_ms;  /* ping any other link idle this long */
+	uint32_t ping_tries_max;    /* unanswered pings before a link is dead */
+	uint32_t rto_min_ms, rto_max_ms; /* retransmission timeout clamp */
+	uint32_t hello_rto_ms;      /* first HELLO retransmission, doubling */
+	uint32_t hello_tries_max;
+	uint32_t timer_slack_ms;    /* keepalive wake-ups are rounded up to this */
+
+	uint32_t near_announce_ms;  /* delay to coalesce neighbour-set changes */
+	uint32_t stabilize_ms;      /* NEIGHBORS to successor and predecessor */
+	uint32_t ring_check_ms;     /* connect-to-me to own id via a far link */
+	uint32_t far_refresh_ms;    /* re-check far links */
+	uint32_t far_start_ms;      /* after joining, before asking for far links */
+	uint32_t join_retry_ms;
+	uint32_t trim_grace_ms;     /* unneeded links live at least this long */
+
+	uint32_t hop_limit;         /* ttl of routed messages */
+	uint32_t route_pending_max; /* forwarded messages awaiting a hop ack */
+	uint32_t reroute_max;       /* next hops tried per message */
+
+	int log_level;
+} rn_settings;
+
+void rn_settings_default(rn_settings *s);
+/* 0, or RN_ERR_INVAL with *why naming the offending setting. */
+int rn_settings_check(const rn_settings *s, const char **why);
+
+#endif

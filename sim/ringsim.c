@@ -1,0 +1,356 @@
+/* ringsim: the command line of the discrete-event simulator.
+ *
+ * Parses options into sim_params, runs sim_run, prints a readable summary
+ * on stdout and, with --json, writes the figures as one JSON object.
+ * Exit codes: 0 ok, 1 the run failed, 2 bad command line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+
+static const char usage[] =
+	"Usage: ringsim [OPTIONS]\n"
+	"Simulate a ringnet overlay running the real protocol code.\n"
+	"\n"
+	"Ring:\n"
+	"  -n, --nodes N           nodes in the ring (default 1000)\n"
+	"  -s, --seed S            random seed; same seed, same run (default 1)\n"
+	"  -l, --latency FILE      RTT matrix in ms (TAB-separated, gzip ok), e.g.\n"
+	"                          data/latency/planetlab490_median_ms.derived.txt.gz;\n"
+	"                          default: a synthetic model\n"
+	"      --far KIND          fingers2 | fingers1 | symphony | none\n"
+	"                          (default fingers2)\n"
+	"      --near-k K          successors and predecessors kept (default 3)\n"
+	"      --join-rate R       arrivals per second while joining (default 100)\n"
+	"      --bootstrap K       the first K nodes are the bootstrap list; 0: each\n"
+	"                          node joins through 2 random live nodes (default 8)\n"
+	"      --settle S          seconds to wait for every node to be placed (60)\n"
+	"      --idle S            measure maintenance traffic over S seconds (0: skip)\n"
+	"Lookups:\n"
+	"  -m, --lookups M         exact lookups between random live nodes (10000)\n"
+	"      --lookup-rate R     lookups per second (default 1000)\n"
+	"Faults:\n"
+	"      --churn SPEC        weibull:SHAPE:MEDIAN_S or pareto:ALPHA:MEDIAN_S\n"
+	"      --churn-time S      seconds of churn (lookups run throughout)\n"
+	"      --graceful F        fraction of departures that leave cleanly (0)\n"
+	"      --fail F            crash fraction F of the nodes at once at the end\n"
+	"      --fail-wait S       seconds to wait for the ring to heal (120)\n"
+	"      --loss P            datagram loss probability (0)\n"
+	"Output:\n"
+	"  -j, --json FILE         write the results as JSON ('-' for stdout)\n"
+	"  -q, --quiet             no progress line on stderr\n"
+	"  -h, --help              this text\n";
+
+static int bad(const char *opt, const char *val, const char *want)
+{
+	fprintf(stderr, "ringsim: invalid value '%s' for %s: expected %s\n"
+			"Try 'ringsim --help'.\n", val, opt, want);
+	return 2;
+}
+
+static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_dbl(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo) || !(v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+static const char *far_name(uint32_t k)
+{
+	static const char *n[] = {"fingers2", "fingers1", "symphony", "none"};
+	return k < 4 ? n[k] : "?";
+}
+
+static int write_json(const char *path, const sim_params *p,
+		      const sim_results *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "nodes", json_integer(r->nodes));
+	json_object_set_new(o, "seed", json_integer((json_int_t)p->seed));
+	json_object_set_new(o, "latency", p->latency_path
+						  ? json_string(p->latency_path)
+						  : json_string("synthetic"));
+	json_object_set_new(o, "far_links", json_string(far_name(p->settings.far_kind)));
+	json_object_set_new(o, "near_k", json_integer(p->settings.near_k));
+	json_object_set_new(o, "crypto", json_string("none (link handshake without keys)"));
+	json_object_set_new(o, "lookups", json_integer((json_int_t)r->lookups));
+	json_object_set_new(o, "lookup_success_ratio",
+			    json_real(ratio(r->lookups_ok_first, r->lookups)));
+	json_object_set_new(o, "lookup_success_ratio_retry",
+			    json_real(ratio(r->lookups_ok_retry, r->lookups)));
+	json_object_set_new(o, "lookups_excluded", json_integer((json_int_t)r->lookups_excluded));
+	json_object_set_new(o, "hops_mean", json_real(r->hops_mean));
+	json_object_set_new(o, "hops_p50", json_real(r->hops_p50));
+	json_object_set_new(o, "hops_p99", json_real(r->hops_p99));
+	json_object_set_new(o, "hops_max", json_real(r->hops_max));
+	json_object_set_new(o, "join_time_median_s", json_real(r->join_median_s));
+	json_object_set_new(o, "join_time_p99_s", json_real(r->join_p99_s));
+	json_object_set_new(o, "join_time_max_s", json_real(r->join_max_s));
+	json_object_set_new(o, "joins_unplaced", json_integer(r->joins_unplaced));
+	json_object_set_new(o, "ring_consistent", json_boolean(r->ring_consistent));
+	json_object_set_new(o, "consistent_nodes", json_integer(r->consistent_nodes));
+	json_object_set_new(o, "alive_end", json_integer(r->alive_end));
+	json_object_set_new(o, "links_mean", json_real(r->links_mean));
+	json_object_set_new(o, "maintenance_bytes_per_node_s", json_real(r->maint_bytes_per_node_s));
+	json_object_set_new(o, "maintenance_wire_bytes_per_node_s",
+			    json_real(r->maint_wire_bytes_per_node_s));
+	if (p->churn.kind)
+		json_object_set_new(o, "churn_departures", json_integer((json_int_t)r->churn_departures));
+	if (p->fail_fraction > 0) {
+		json_object_set_new(o, "fail_killed", json_integer(r->fail_killed));
+		json_object_set_new(o, "fail_recover_s", r->fail_recover_s >= 0
+								 ? json_real(r->fail_recover_s)
+								 : json_null());
+	}
+	json_object_set_new(o, "route_lost", json_integer((json_int_t)r->route_lost));
+	json_object_set_new(o, "reroutes", json_integer((json_int_t)r->reroutes));
+	json_object_set_new(o, "events", json_integer((json_int_t)r->events));
+	json_object_set_new(o, "events_per_s", json_real(r->events_per_s));
+	json_object_set_new(o, "sim_s", json_real(r->sim_s));
+	json_object_set_new(o, "wall_s", json_real(r->wall_s));
+	json_object_set_new(o, "peak_rss_bytes", json_integer((json_int_t)r->peak_rss_bytes));
+	char hash[17];
+	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)r->trace_hash);
+	json_object_set_new(o, "trace_hash", json_string(hash));
+	int rc = strcmp(path, "-") == 0
+			 ? json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS)
+			 : json_dump_file(o, path, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (strcmp(path, "-") == 0)
+		fputc('\n', stdout);
+	json_decref(o);
+	if (rc) {
+		fprintf(stderr, "ringsim: cannot write %s\n", path);
+		return 1;
+	}
+	return 0;
+}
+
+static void summary(const sim_params *p, const sim_results *r)
+{
+	double l2 = log2((double)r->nodes);
+	printf("ringsim: %u nodes, seed %llu, far links %s, near k %u, latency %s\n",
+	       r->nodes, (unsigned long long)p->seed,
+	       far_name(p->settings.far_kind), p->settings.near_k,
+	       p->latency_path ? p->latency_path : "synthetic");
+	printf("  joins         median %.2f s, p99 %.2f s, max %.2f s (%u unplaced)\n",
+	       r->join_median_s, r->join_p99_s, r->join_max_s, r->joins_unplaced);
+	printf("  lookups       %llu: %.4f%% first try, %.4f%% with one retry\n",
+	       (unsigned long long)r->lookups,
+	       100.0 * ratio(r->lookups_ok_first, r->lookups),
+	       100.0 * ratio(r->lookups_ok_retry, r->lookups));
+	printf("  hops          mean %.2f (%.3f log2 N), p50 %.0f, p99 %.0f "
+	       "(%.3f log2 N), max %.0f\n",
+	       r->hops_mean, r->hops_mean / l2, r->hops_p50, r->hops_p99,
+	       r->hops_p99 / l2, r->hops_max);
+	printf("  links         %.1f per node\n", r->links_mean);
+	if (p->idle_s > 0)
+		printf("  maintenance   %.1f B/s per node payload, %.1f B/s with "
+		       "IPv4+UDP headers\n",
+		       r->maint_bytes_per_node_s, r->maint_wire_bytes_per_node_s);
+	if (p->churn.kind)
+		printf("  churn         %llu departures\n",
+		       (unsigned long long)r->churn_departures);
+	if (p->fail_fraction > 0) {
+		if (r->fail_recover_s >= 0)
+			printf("  mass failure  %u crashed, ring consistent after %.0f s\n",
+			       r->fail_killed, r->fail_recover_s);
+		else
+			printf("  mass failure  %u crashed, NOT consistent after %.0f s\n",
+			       r->fail_killed, p->fail_wait_s);
+	}
+	printf("  ring          %s (%u of %u nodes placed)\n",
+	       r->ring_consistent ? "consistent" : "INCONSISTENT",
+	       r->consistent_nodes, r->alive_end);
+	printf("  cost          %llu events in %.1f s wall (%.2f M/s), %.1f s "
+	       "simulated, peak RSS %.0f MiB\n",
+	       (unsigned long long)r->events, r->wall_s, r->events_per_s / 1e6,
+	       r->sim_s, (double)r->peak_rss_bytes / 1048576.0);
+	printf("  trace hash    %016llx\n", (unsigned long long)r->trace_hash);
+}
+
+int main(int argc, char **argv)
+{
+	sim_params p;
+	const char *json_path = NULL;
+	sim_params_default(&p);
+	p.progress = 1;
+	enum {
+		O_FAR = 256, O_NEAR_K, O_JOIN_RATE, O_BOOT, O_SETTLE, O_IDLE,
+		O_LRATE, O_CHURN, O_CHURN_T, O_GRACE, O_FAIL, O_FAIL_WAIT, O_LOSS,
+	};
+	static const struct option opts[] = {
+		{"nodes", required_argument, 0, 'n'},
+		{"seed", required_argument, 0, 's'},
+		{"latency", required_argument, 0, 'l'},
+		{"lookups", required_argument, 0, 'm'},
+		{"json", required_argument, 0, 'j'},
+		{"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'},
+		{"far", required_argument, 0, O_FAR},
+		{"near-k", required_argument, 0, O_NEAR_K},
+		{"join-rate", required_argument, 0, O_JOIN_RATE},
+		{"bootstrap", required_argument, 0, O_BOOT},
+		{"settle", required_argument, 0, O_SETTLE},
+		{"idle", required_argument, 0, O_IDLE},
+		{"lookup-rate", required_argument, 0, O_LRATE},
+		{"churn", required_argument, 0, O_CHURN},
+		{"churn-time", required_argument, 0, O_CHURN_T},
+		{"graceful", required_argument, 0, O_GRACE},
+		{"fail", required_argument, 0, O_FAIL},
+		{"fail-wait", required_argument, 0, O_FAIL_WAIT},
+		{"loss", required_argument, 0, O_LOSS},
+		{0, 0, 0, 0},
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:s:l:m:j:qh", opts, NULL)) != -1) {
+		uint32_t u;
+		switch (c) {
+		case 'n':
+			if (parse_u32(optarg, 1, 4000000, &p.nodes))
+				return bad("--nodes", optarg, "1 to 4000000");
+			break;
+		case 's': {
+			char *end;
+			errno = 0;
+			p.seed = strtoull(optarg, &end, 0);
+			if (errno || *end || end == optarg || optarg[0] == '-')
+				return bad("--seed", optarg, "a non-negative integer");
+			break;
+		}
+		case 'l':
+			p.latency_path = optarg;
+			break;
+		case 'm':
+			if (parse_u32(optarg, 0, 100000000, &p.lookups))
+				return bad("--lookups", optarg, "0 to 100000000");
+			break;
+		case 'j':
+			json_path = optarg;
+			break;
+		case 'q':
+			p.progress = 0;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case O_FAR:
+			if (!strcmp(optarg, "fingers2"))
+				p.settings.far_kind = RN_FAR_FINGERS2;
+			else if (!strcmp(optarg, "fingers1"))
+				p.settings.far_kind = RN_FAR_FINGERS1;
+			else if (!strcmp(optarg, "symphony"))
+				p.settings.far_kind = RN_FAR_SYMPHONY;
+			else if (!strcmp(optarg, "none"))
+				p.settings.far_kind = RN_FAR_NONE;
+			else
+				return bad("--far", optarg, "fingers2, fingers1, symphony or none");
+			break;
+		case O_NEAR_K:
+			if (parse_u32(optarg, 1, 8, &u))
+				return bad("--near-k", optarg, "1 to 8");
+			p.settings.near_k = u;
+			break;
+		case O_JOIN_RATE:
+			if (parse_dbl(optarg, 0.001, 1e7, &p.join_rate))
+				return bad("--join-rate", optarg, "a rate above 0");
+			break;
+		case O_BOOT:
+			if (parse_u32(optarg, 0, 8, &p.bootstrap))
+				return bad("--bootstrap", optarg, "0 to 8");
+			break;
+		case O_SETTLE:
+			if (parse_dbl(optarg, 0, 1e6, &p.settle_s))
+				return bad("--settle", optarg, "seconds >= 0");
+			break;
+		case O_IDLE:
+			if (parse_dbl(optarg, 0, 1e6, &p.idle_s))
+				return bad("--idle", optarg, "seconds >= 0");
+			break;
+		case O_LRATE:
+			if (parse_dbl(optarg, 0.001, 1e9, &p.lookup_rate))
+				return bad("--lookup-rate", optarg, "a rate above 0");
+			break;
+		case O_CHURN:
+			if (sim_session_parse(&p.churn, optarg))
+				return bad("--churn", optarg,
+					   "weibull:SHAPE:MEDIAN_S or pareto:ALPHA:MEDIAN_S "
+					   "(ALPHA > 1)");
+			break;
+		case O_CHURN_T:
+			if (parse_dbl(optarg, 0, 1e7, &p.churn_s))
+				return bad("--churn-time", optarg, "seconds >= 0");
+			break;
+		case O_GRACE:
+			if (parse_dbl(optarg, 0, 1, &p.churn_graceful))
+				return bad("--graceful", optarg, "a fraction 0..1");
+			break;
+		case O_FAIL:
+			if (parse_dbl(optarg, 0, 0.99, &p.fail_fraction))
+				return bad("--fail", optarg, "a fraction 0..0.99");
+			break;
+		case O_FAIL_WAIT:
+			if (parse_dbl(optarg, 1, 1e6, &p.fail_wait_s))
+				return bad("--fail-wait", optarg, "seconds >= 1");
+			break;
+		case O_LOSS:
+			if (parse_dbl(optarg, 0, 0.5, &p.loss))
+				return bad("--loss", optarg, "a probability 0..0.5");
+			break;
+		case ':':
+			fprintf(stderr, "ringsim: option %s needs a value\n"
+					"Try 'ringsim --help'.\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "ringsim: unknown option %s\n"
+					"Try 'ringsim --help'.\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ringsim: unexpected argument '%s'\n"
+				"Try 'ringsim --help'.\n", argv[optind]);
+		return 2;
+	}
+	if (p.churn.kind && p.churn_s <= 0) {
+		fprintf(stderr, "ringsim: --churn needs --churn-time\n");
+		return 2;
+	}
+	sim_results r;
+	char err[256];
+	if (sim_run(&p, &r, err, sizeof err)) {
+		fprintf(stderr, "ringsim: %s\n", err);
+		return 1;
+	}
+	if (!json_path || strcmp(json_path, "-"))
+		summary(&p, &r);
+	if (json_path && write_json(json_path, &p, &r))
+		return 1;
+	return 0;
+}

@@ -1,0 +1,69 @@
+/* A simulator run: the phases of a study and the figures it produces.
+ *
+ *   join     nodes arrive as a Poisson stream through bootstrap nodes;
+ *            each one's join time is measured against the oracle
+ *   settle   until every node is placed (or settle_s passes)
+ *   idle     maintenance traffic per node is measured over idle_s
+ *   lookups  exact lookups between random live nodes, with one retry
+ *   churn    (optional) arrivals and heavy-tailed sessions for churn_s,
+ *            with lookups running throughout
+ *   fail     (optional) a fraction of nodes crash at once; the time until
+ *            the ring is consistent again is measured
+ * sim_run is what ringsim's main calls and what the seeded scenario tests
+ * call with small numbers.
+ */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../overlay/settings.h"
+#include "churn.h"
+
+typedef struct sim_params {
+	uint32_t nodes;
+	uint64_t seed;
+	const char *latency_path; /* NULL: synthetic */
+	rn_settings settings;
+	double join_rate;         /* arrivals per second */
+	uint32_t bootstrap;       /* fixed bootstrap nodes; 0: random live */
+	double settle_s;
+	double idle_s;
+	uint32_t lookups;
+	double lookup_rate;
+	double lookup_timeout_s;
+	sim_session churn;
+	double churn_s;
+	double churn_graceful;    /* fraction of departures that leave cleanly */
+	double fail_fraction;
+	double fail_wait_s;
+	double loss;
+	int progress;             /* progress line on stderr */
+} sim_params;
+
+typedef struct sim_results {
+	uint32_t nodes, alive_end;
+	uint64_t lookups, lookups_ok_first, lookups_ok_retry, lookups_excluded;
+	double hops_mean, hops_p50, hops_p99, hops_max;
+	uint32_t joins_measured, joins_unplaced;
+	double join_median_s, join_p99_s, join_max_s;
+	int ring_consistent;
+	uint32_t consistent_nodes;
+	double maint_bytes_per_node_s;      /* UDP payload */
+	double maint_wire_bytes_per_node_s; /* plus 28 bytes IPv4+UDP header */
+	double links_mean;
+	double fail_recover_s;              /* -1: not recovered in time */
+	uint32_t fail_killed;
+	uint64_t churn_departures, churn_arrivals;
+	uint64_t events;
+	double events_per_s, wall_s, sim_s;
+	uint64_t peak_rss_bytes;
+	uint64_t trace_hash;
+	uint64_t route_lost, reroutes, drop_noroute, drop_ttl;
+} sim_results;
+
+void sim_params_default(sim_params *p);
+int sim_run(const sim_params *p, sim_results *r, char *err, size_t errlen);
+
+#endif

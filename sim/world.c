@@ -1,0 +1,371 @@
+/* The simulated world (see world.h): event loop, network and environment.
+ *
+ * Event encoding in a heap item's value (low 4 bits are the kind):
+ *   EV_PKT    pointer to a sim_pkt (malloc'd, 16-byte aligned)
+ *   EV_TIMER  node << 4
+ *   EV_SCRIPT (type << 32 | arg) << 4 ... packed as below
+ */
+#include "world.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdio.h>
+
+#include "../core/err.h"
+#include "../core/log.h"
+
+enum { EV_PKT = 0, EV_TIMER = 1, EV_SCRIPT = 2 };
+
+typedef struct sim_pkt {
+	uint32_t from, to;
+	uint32_t len;
+	uint8_t data[];
+} sim_pkt;
+
+/* What the environment gets back on every call: which node, which world.
+ * One per node slot, owned by the world (no globals). */
+typedef struct env_ctx {
+	sim_world *w;
+	uint32_t node;
+} env_ctx;
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	x *= 0x81dadef4bc2dd44dull;
+	x ^= x >> 33;
+	return x;
+}
+
+static void trace(sim_world *w, uint64_t a, uint64_t b)
+{
+	w->trace_hash = mix64(w->trace_hash ^ mix64(a + 0x9e3779b97f4a7c15ull * b));
+}
+
+void sim_ep_of(rn_ep *ep, uint32_t node)
+{
+	rn_ep_from_ipv4(ep, SIM_ADDR_BASE + node, SIM_PORT);
+}
+
+static int node_of_ep(const sim_world *w, const rn_ep *ep, uint32_t *node)
+{
+	uint32_t a = rn_ep_ipv4(ep);
+	if (a < SIM_ADDR_BASE || ep->port != SIM_PORT)
+		return -1;
+	*node = a - SIM_ADDR_BASE;
+	return *node < w->n_nodes ? 0 : -1;
+}
+
+static sim_world *world_of(void *ctx, uint32_t *node)
+{
+	env_ctx *c = ctx;
+	*node = c->node;
+	return c->w;
+}
+
+static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf,
+		     size_t len)
+{
+	uint32_t from, dst;
+	sim_world *w = world_of(ctx, &from);
+	w->pkts_sent++;
+	if (node_of_ep(w, to, &dst) || !(w->nodes[dst].flags & SIM_ALIVE)) {
+		w->pkts_lost++;
+		return;
+	}
+	if (w->partitioned && ((w->nodes[from].flags ^ w->nodes[dst].flags) &
+			       SIM_SIDE_B)) {
+		w->pkts_lost++;
+		return;
+	}
+	if (w->loss > 0.0 && rn_prng_double(&w->prng) < w->loss) {
+		w->pkts_lost++;
+		return;
+	}
+	sim_pkt *p = malloc(sizeof *p + len);
+	if (!p) {
+		w->pkts_lost++;
+		return;
+	}
+	p->from = from;
+	p->to = dst;
+	p->len = (uint32_t)len;
+	memcpy(p->data, buf, len);
+	const sim_node *a = &w->nodes[from], *b = &w->nodes[dst];
+	double ms = sim_latency_oneway_ms(&w->lat, a->host, b->host) +
+		    a->access_ms + b->access_ms;
+	rn_time at = w->now + (rn_time)(ms * 1000.0);
+	if (rn_heap_push(&w->events, at, w->seq++, (uint64_t)(uintptr_t)p)) {
+		free(p);
+		w->pkts_lost++;
+	}
+}
+
+static void env_set_deadline(void *ctx, rn_time t)
+{
+	uint32_t i;
+	sim_world *w = world_of(ctx, &i);
+	sim_node *sn = &w->nodes[i];
+	if (t == RN_TIME_NEVER) {
+		sn->deadline = RN_TIME_NEVER;
+		return;
+	}
+	if (t < w->now)
+		t = w->now;
+	if (t == sn->deadline)
+		return;
+	sn->deadline = t;
+	rn_heap_push(&w->events, t, w->seq++, ((uint64_t)i << 4) | EV_TIMER);
+}
+
+static void env_random(void *ctx, uint8_t *buf, size_t len)
+{
+	uint32_t i;
+	sim_world *w = world_of(ctx, &i);
+	for (size_t k = 0; k < len; k += 8) {
+		uint64_t v = rn_prng_u64(&w->prng);
+		size_t m = len - k < 8 ? len - k : 8;
+		memcpy(buf + k, &v, m);
+	}
+}
+
+static void env_log(void *ctx, int level, const char *msg)
+{
+	uint32_t i;
+	sim_world *w = world_of(ctx, &i);
+	fprintf(stderr, "[%10.3f] node %u %s: %s\n", (double)w->now / 1e6, i,
+		rn_log_level_name(level), msg);
+}
+
+static void env_event(void *ctx, const rn_event *ev)
+{
+	uint32_t i;
+	sim_world *w = world_of(ctx, &i);
+	if (w->on_event)
+		w->on_event(w, i, ev);
+}
+
+static void env_tun_write(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	(void)pkt;
+	(void)len;
+}
+
+int sim_world_init(sim_world *w, const rn_settings *s, uint64_t seed,
+		   uint32_t n_nodes, const char *lat_path, char *err,
+		   size_t errlen)
+{
+	memset(w, 0, sizeof *w);
+	w->settings = *s;
+	w->env.send = env_send;
+	w->env.tun_write = env_tun_write;
+	w->env.set_deadline = env_set_deadline;
+	w->env.random = env_random;
+	w->env.log = env_log;
+	w->env.event = env_event;
+	uint8_t sd[RN_PRNG_SEED_LEN] = {0};
+	for (int i = 0; i < 8; i++)
+		sd[i] = (uint8_t)(seed >> (8 * i));
+	sd[8] = 0x5a;
+	rn_prng_seed(&w->prng, sd);
+	/* The group id is derived from the seed, so ids differ per seed. */
+	for (int i = 0; i < 32; i += 8) {
+		uint64_t v = rn_prng_u64(&w->prng);
+		memcpy(w->group_id + i, &v, 8);
+	}
+	if (rn_shared_init(&w->sh, &w->settings, &w->env)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (sim_latency_load(&w->lat, lat_path, &w->prng, err, errlen))
+		return -1;
+	w->nodes = calloc(n_nodes, sizeof *w->nodes);
+	env_ctx *ctx = calloc(n_nodes, sizeof *ctx);
+	rn_id *ids = malloc((size_t)n_nodes * sizeof *ids);
+	uint32_t *rank = malloc((size_t)n_nodes * sizeof *rank);
+	if (!w->nodes || !ctx || !ids || !rank) {
+		free(ctx);
+		free(ids);
+		free(rank);
+		snprintf(err, errlen, "out of memory for %u nodes", n_nodes);
+		return -1;
+	}
+	w->user = NULL;
+	w->n_nodes = n_nodes;
+	for (uint32_t i = 0; i < n_nodes; i++) {
+		uint32_t vip = 0x0A000000u + i;
+		uint8_t v[4] = {(uint8_t)(vip >> 24), (uint8_t)(vip >> 16),
+				(uint8_t)(vip >> 8), (uint8_t)vip};
+		rn_id_hash(&ids[i], w->group_id, 32, v, 4, NULL, 0);
+		ctx[i].w = w;
+		ctx[i].node = i;
+		w->nodes[i].host = (uint16_t)rn_prng_below(&w->prng, w->lat.hosts);
+		w->nodes[i].access_ms = (uint8_t)(1 + rn_prng_below(&w->prng, 5));
+		w->nodes[i].deadline = RN_TIME_NEVER;
+	}
+	w->ctxs = ctx;
+	int rc = sim_oracle_init(&w->oracle, ids, n_nodes, rank);
+	for (uint32_t i = 0; i < n_nodes; i++)
+		w->nodes[i].rank = rank[i];
+	free(ids);
+	free(rank);
+	if (rc) {
+		snprintf(err, errlen, "out of memory for the oracle");
+		return -1;
+	}
+	rn_heap_init(&w->events, SIM_EVENTS_MAX);
+	return 0;
+}
+
+void sim_world_deinit(sim_world *w)
+{
+	rn_heap_item it;
+	while (rn_heap_pop(&w->events, &it) == 0)
+		if ((it.val & 15) == EV_PKT)
+			free((void *)(uintptr_t)it.val);
+	rn_heap_deinit(&w->events);
+	for (uint32_t i = 0; i < w->n_nodes; i++)
+		rn_node_free(w->nodes[i].node);
+	free(w->nodes);
+	free(w->ctxs);
+	sim_oracle_free(&w->oracle);
+	sim_latency_free(&w->lat);
+	rn_shared_deinit(&w->sh);
+}
+
+int sim_world_start(sim_world *w, uint32_t i, const uint32_t *boot,
+		    uint32_t n_boot)
+{
+	sim_node *sn = &w->nodes[i];
+	rn_ep own, eps[64];
+	if (sn->flags & SIM_ALIVE)
+		return RN_ERR_STATE;
+	rn_node_free(sn->node);
+	uint32_t vip = 0x0A000000u + i;
+	uint8_t v[4] = {(uint8_t)(vip >> 24), (uint8_t)(vip >> 16),
+			(uint8_t)(vip >> 8), (uint8_t)vip};
+	sim_ep_of(&own, i);
+	sn->node = rn_node_new(&w->sh, &w->ctxs[i], w->group_id, v, 4, &own,
+			       w->now);
+	if (!sn->node)
+		return RN_ERR_NOMEM;
+	sn->flags |= SIM_ALIVE | SIM_JOIN_PENDING;
+	sn->deadline = RN_TIME_NEVER;
+	sn->join_start = w->now;
+	sim_oracle_set_alive(&w->oracle, sn->rank, 1);
+	if (n_boot > 64)
+		n_boot = 64;
+	for (uint32_t k = 0; k < n_boot; k++)
+		sim_ep_of(&eps[k], boot[k]);
+	trace(w, w->now, 0x100000000ull | i);
+	return rn_node_join(sn->node, w->now, eps, n_boot);
+}
+
+void sim_world_crash(sim_world *w, uint32_t i)
+{
+	sim_node *sn = &w->nodes[i];
+	if (!(sn->flags & SIM_ALIVE))
+		return;
+	rn_node_free(sn->node);
+	sn->node = NULL;
+	sn->flags &= (uint8_t)~(SIM_ALIVE | SIM_JOIN_PENDING);
+	sn->deadline = RN_TIME_NEVER;
+	sim_oracle_set_alive(&w->oracle, sn->rank, 0);
+	trace(w, w->now, 0x200000000ull | i);
+}
+
+void sim_world_leave(sim_world *w, uint32_t i)
+{
+	sim_node *sn = &w->nodes[i];
+	if (!(sn->flags & SIM_ALIVE))
+		return;
+	rn_node_leave(sn->node, w->now);
+	sim_world_crash(w, i);
+}
+
+void sim_world_schedule(sim_world *w, rn_time t, uint32_t type, uint32_t arg)
+{
+	uint64_t v = (((uint64_t)type << 32 | arg) << 4) | EV_SCRIPT;
+	rn_heap_push(&w->events, t, w->seq++, v);
+}
+
+void sim_world_run_until(sim_world *w, rn_time t)
+{
+	rn_heap_item it;
+	for (;;) {
+		const rn_heap_item *top = rn_heap_peek(&w->events);
+		if (!top || top->key > t)
+			break;
+		rn_heap_pop(&w->events, &it);
+		w->now = it.key;
+		switch (it.val & 15) {
+		case EV_PKT: {
+			sim_pkt *p = (sim_pkt *)(uintptr_t)it.val;
+			sim_node *sn = &w->nodes[p->to];
+			w->n_events++;
+			trace(w, it.key, ((uint64_t)p->from << 32) ^ p->to ^
+						 ((uint64_t)p->len << 52));
+			if (sn->flags & SIM_ALIVE) {
+				rn_ep from;
+				sim_ep_of(&from, p->from);
+				rn_node_recv(sn->node, w->now, &from, p->data,
+					     p->len);
+			}
+			free(p);
+			break;
+		}
+		case EV_TIMER: {
+			uint32_t i = (uint32_t)(it.val >> 4);
+			sim_node *sn = &w->nodes[i];
+			if (!(sn->flags & SIM_ALIVE) || sn->deadline != it.key)
+				break; /* stale */
+			w->n_events++;
+			trace(w, it.key, 0x300000000ull | i);
+			sn->deadline = RN_TIME_NEVER;
+			rn_node_on_timeout(sn->node, w->now);
+			break;
+		}
+		default: {
+			uint64_t v = it.val >> 4;
+			w->n_events++;
+			trace(w, it.key, v);
+			if (w->on_script)
+				w->on_script(w, (uint32_t)(v >> 32), (uint32_t)v);
+			break;
+		}
+		}
+	}
+	if (w->now < t)
+		w->now = t;
+}
+
+int sim_node_placed(const sim_world *w, uint32_t i)
+{
+	const sim_node *sn = &w->nodes[i];
+	rn_id s, p;
+	if (!(sn->flags & SIM_ALIVE))
+		return 0;
+	uint32_t rs = sim_oracle_succ(&w->oracle, sn->rank);
+	uint32_t rp = sim_oracle_pred(&w->oracle, sn->rank);
+	if (rs == sn->rank) /* alone */
+		return 1;
+	const rn_id *ms = rn_node_succ(sn->node, &s);
+	const rn_id *mp = rn_node_pred(sn->node, &p);
+	if (!ms || !mp || rn_id_cmp(ms, &w->oracle.ids[rs]) ||
+	    rn_id_cmp(mp, &w->oracle.ids[rp]))
+		return 0;
+	return 1;
+}
+
+uint32_t sim_world_consistent(const sim_world *w)
+{
+	uint32_t ok = 0;
+	for (uint32_t i = 0; i < w->n_nodes; i++)
+		if ((w->nodes[i].flags & SIM_ALIVE) && sim_node_placed(w, i))
+			ok++;
+	return ok;
+}

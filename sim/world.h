@@ -1,0 +1,97 @@
+/* The simulated world: a virtual clock, one event queue, the network, and
+ * the nodes, all driven through the same rn_env the daemon implements.
+ *
+ * Events live in one 4-ary heap keyed on (time, sequence), so events at
+ * the same instant run in the order they were scheduled and a seed gives a
+ * bit-identical run. A node has at most one live timer event: when it asks
+ * for an earlier deadline a new event is pushed and the old one is ignored
+ * when it pops (its time no longer matches the node's deadline).
+ * Every popped event is folded into trace_hash, so two runs can be compared
+ * with one number.
+ *
+ * Faults: per-datagram loss, a two-sided partition, crash and restart.
+ */
+#ifndef SIM_WORLD_H
+#define SIM_WORLD_H
+
+#include <stdint.h>
+
+#include "../core/heap.h"
+#include "../core/prng.h"
+#include "../overlay/node.h"
+#include "latency.h"
+#include "oracle.h"
+
+#define SIM_ADDR_BASE 0x64400000u /* 100.64.0.0/10: 4M simulated hosts */
+#define SIM_PORT 4000
+#define SIM_EVENTS_MAX (64u << 20)
+
+enum sim_node_flag {
+	SIM_ALIVE = 1,
+	SIM_JOIN_PENDING = 2, /* waiting for the oracle to see it placed */
+	SIM_SIDE_B = 4,       /* partition side */
+};
+
+typedef struct sim_node {
+	rn_node *node;
+	rn_time deadline;
+	rn_time join_start;
+	uint32_t rank;
+	uint16_t host;
+	uint8_t access_ms;
+	uint8_t flags;
+} sim_node;
+
+typedef struct sim_world sim_world;
+
+/* Scenario hooks: called for script events and node events. */
+typedef void (*sim_script_fn)(sim_world *w, uint32_t type, uint32_t arg);
+typedef void (*sim_event_fn)(sim_world *w, uint32_t node, const rn_event *ev);
+
+struct sim_world {
+	rn_settings settings;
+	rn_env env;
+	rn_shared sh;
+	uint8_t group_id[32];
+	sim_node *nodes;
+	struct env_ctx *ctxs; /* per-node environment context */
+	uint32_t n_nodes;
+	sim_oracle oracle;
+	sim_latency lat;
+	rn_heap events;
+	uint64_t seq;
+	rn_time now;
+	rn_prng prng;
+	uint64_t trace_hash;
+	uint64_t n_events;
+	double loss;         /* datagram loss probability */
+	int partitioned;     /* drop datagrams between sides A and B */
+	uint64_t pkts_sent, pkts_lost, bytes_in_flight;
+	sim_script_fn on_script;
+	sim_event_fn on_event;
+	void *user;
+};
+
+/* Creates n_nodes node slots (virtual IPs 10.0.0.0 + i, ids fixed) and the
+ * oracle; nodes start dead. lat_path NULL: synthetic latency. */
+int sim_world_init(sim_world *w, const rn_settings *s, uint64_t seed,
+		   uint32_t n_nodes, const char *lat_path, char *err,
+		   size_t errlen);
+void sim_world_deinit(sim_world *w);
+
+void sim_ep_of(rn_ep *ep, uint32_t node);
+/* Starts node i (creating its rn_node) and joins it through boot. */
+int sim_world_start(sim_world *w, uint32_t i, const uint32_t *boot,
+		    uint32_t n_boot);
+void sim_world_crash(sim_world *w, uint32_t i);
+void sim_world_leave(sim_world *w, uint32_t i);
+void sim_world_schedule(sim_world *w, rn_time t, uint32_t type, uint32_t arg);
+/* Runs events until the clock passes t or the queue empties. */
+void sim_world_run_until(sim_world *w, rn_time t);
+
+/* Oracle checks over the live nodes. */
+int sim_node_placed(const sim_world *w, uint32_t i);
+/* Counts live nodes whose successor and predecessor are the true ones. */
+uint32_t sim_world_consistent(const sim_world *w);
+
+#endif
