@@ -142,8 +142,24 @@ static void release_redundant(rn_node *n)
 	}
 }
 
+/* A usable far link that was given to us for this slot, even if it lies
+ * outside the interval (which then holds no node we could find). */
+static int slot_given(const rn_node *n, unsigned slot)
+{
+	for (uint32_t i = 0; i < n->links.n; i++) {
+		const rn_link *l = &n->links.v[i];
+		if (l->finger == slot + 1 && (l->flags & RN_LF_FAR_OUT) &&
+		    rn_link_usable(l))
+			return 1;
+	}
+	return 0;
+}
+
 static void fingers_round(rn_node *n, rn_time now, int both)
 {
+	/* Every fourth round also re-asks for slots served from outside their
+	 * interval, in case nodes have arrived inside it since. */
+	int recheck = (n->far_rounds++ % 4) == 3;
 	for (unsigned dir = 0; dir < (both ? 2u : 1u); dir++) {
 		/* start at the interval of the nearest neighbour on this side */
 		int start = -1;
@@ -165,7 +181,8 @@ static void fingers_round(rn_node *n, rn_time now, int both)
 			continue;
 		for (unsigned i = (unsigned)start + 1; i < 160; i++) {
 			unsigned slot = dir * 160 + i;
-			if (slot_link(n, slot, -1) >= 0)
+			if (slot_link(n, slot, -1) >= 0 ||
+			    (!recheck && slot_given(n, slot)))
 				continue;
 			rn_id dst;
 			if (dir)

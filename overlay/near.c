@@ -57,23 +57,24 @@ void rn_near_recompute(rn_node *n, rn_time now)
 		n->t_far = now_ms + s->far_start_ms;
 		rn_node_want_deadline(n, now, n->t_far);
 		rn_node_emit(n, RN_EV_JOINED, NULL, 0, 0, 0);
-		/* Our leaf links become ordinary links: tell their peers. */
+		/* Leaf links have done their job: ask to close them. If a
+		 * bootstrap is really our neighbour, it answers KEEP or the
+		 * neighbour exchange links us again. Keeping them for the trim
+		 * grace would fill busy bootstraps' tables. */
 		for (uint32_t i = 0; i < t->n; i++) {
 			rn_link *l = &t->v[i];
-			if (l->kind_out & RN_KIND_LEAF) {
-				l->kind_out &= (uint8_t)~RN_KIND_LEAF;
-				l->flags &= (uint8_t)~RN_LF_LEAF;
-				if (l->state == RN_LINK_UP) {
-					rn_msg m;
-					m.type = RN_MSG_HELLO;
-					m.u.hello.src = n->id;
-					m.u.hello.kind = l->kind_out;
-					m.u.hello.token = 0;
-					m.u.hello.your_ep = l->ep;
-					m.u.hello.ts_ms = now_ms;
-					rn_node_send_msg(n, &l->ep, &m, 1);
-				}
-			}
+			if (!(l->kind_out & RN_KIND_LEAF))
+				continue;
+			l->kind_out &= (uint8_t)~RN_KIND_LEAF;
+			l->flags &= (uint8_t)~RN_LF_LEAF;
+			if (l->state != RN_LINK_UP)
+				continue;
+			rn_msg m;
+			m.type = RN_MSG_CLOSE;
+			m.u.close.reason = RN_CLOSE_UNNEEDED;
+			l->flags |= RN_LF_ASKED;
+			l->since_ms = now_ms;
+			rn_node_send_msg(n, &l->ep, &m, 1);
 		}
 		rn_near_recompute(n, now);
 	} else if (n->state == RN_NODE_JOINED && total == 0 && n->n_boot) {

@@ -220,11 +220,26 @@ void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead)
 	int was_up = l->state == RN_LINK_UP;
 	if (l->flags & RN_LF_NEAR)
 		n->n_neigh_lost++;
-	if (dead == 1)
+	if (dead == 1) {
 		n->stats.links_dead++;
+		char hex[RN_ID_HEX_LEN + 1];
+		rn_id pid;
+		rn_id_add(&pid, &n->id, &l->off);
+		rn_id_to_hex(&pid, hex);
+		rn_log_limited(&n->lg, now, RN_LOG_INFO,
+			       "link to %.12s dead (flags %#x, rtt %u ms)", hex,
+			       l->flags, l->rtt_ms);
+	}
 	else if (dead == 2)
 		n->stats.links_failed++;
 	rn_id_add(&peer, &n->id, &l->off);
+	if (n->lg.level >= RN_LOG_DEBUG) {
+		char hex[RN_ID_HEX_LEN + 1];
+		rn_id_to_hex(&peer, hex);
+		rn_log(&n->lg, RN_LOG_DEBUG, "link to %.12s closed (%s, flags %#x)",
+		       hex, dead == 1 ? "dead" : dead == 2 ? "no answer" : "close",
+		       l->flags);
+	}
 	rn_links_remove(&n->links, idx);
 	if (was_up)
 		rn_node_emit(n, RN_EV_LINK_DOWN, &peer, 0, 0, 0);
@@ -259,6 +274,36 @@ static void apply_kind(rn_node *n, rn_link *l, uint8_t kind, uint32_t token)
 	(void)n;
 }
 
+/* Makes room in a full table: closes the oldest link that no one needs
+ * (not near, not a far link of either side), preferring leaf links.
+ * Returns 0 if a link was closed. */
+static int evict_one(rn_node *n, rn_time now)
+{
+	int victim = -1;
+	uint32_t now_ms = rn_ms(n, now), best_age = 0;
+	for (uint32_t i = 0; i < n->links.n; i++) {
+		const rn_link *l = &n->links.v[i];
+		if (l->state != RN_LINK_UP ||
+		    (l->flags & (RN_LF_NEAR | RN_LF_FAR_OUT)) ||
+		    ((l->flags & RN_LF_PEER_WANTS) && !(l->flags & RN_LF_LEAF)))
+			continue;
+		uint32_t age = now_ms - l->since_ms;
+		if (l->flags & RN_LF_LEAF)
+			age += 1u << 30; /* leaves first */
+		if (victim < 0 || age > best_age) {
+			victim = (int)i;
+			best_age = age;
+		}
+	}
+	if (victim < 0)
+		return RN_ERR_FULL;
+	rn_log(&n->lg, RN_LOG_DEBUG, "table full (%u links): evicting one",
+	       n->links.n);
+	send_simple(n, &n->links.v[victim].ep, RN_MSG_CLOSE, RN_CLOSE_FINAL);
+	rn_node_link_drop(n, now, (uint32_t)victim, 0);
+	return 0;
+}
+
 static int is_bootstrap(const rn_node *n, const rn_ep *ep)
 {
 	for (unsigned i = 0; i < n->n_boot; i++)
@@ -283,6 +328,8 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 	int fresh = 0;
 	if (idx < 0) {
 		idx = rn_links_insert(&n->links, &off);
+		if (idx == RN_ERR_FULL && evict_one(n, now) == 0)
+			idx = rn_links_insert(&n->links, &off);
 		if (idx < 0) {
 			n->stats.drop_full++;
 			return;
@@ -326,7 +373,9 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 		/* Only a bootstrap answers a HELLO we sent without knowing
 		 * its id. */
 		if (n->state != RN_NODE_JOINING || !is_bootstrap(n, from)) {
+			/* Not (or no longer) wanted: let the peer forget it. */
 			n->stats.drop_unknown++;
+			send_simple(n, from, RN_MSG_CLOSE, RN_CLOSE_FINAL);
 			return;
 		}
 		idx = rn_links_insert(&n->links, &off);
@@ -414,9 +463,22 @@ void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
 		on_hello_ack(n, now, from, &m);
 		return;
 	}
+	if (m.type == RN_MSG_HOP_ACK) {
+		/* Matched by sequence alone: the link may have closed since. */
+		rn_route_on_hop_ack(n, now, m.u.hop_ack.hop_seq);
+		int li = rn_links_find_ep(&n->links, from);
+		if (li >= 0 && n->links.v[li].state == RN_LINK_UP)
+			touch(n, &n->links.v[li], rn_ms(n, now));
+		return;
+	}
 	int idx = rn_links_find_ep(&n->links, from);
 	if (idx < 0 || n->links.v[idx].state != RN_LINK_UP) {
 		n->stats.drop_unknown++;
+		/* A peer that still thinks we are linked: tell it we are not, so
+		 * that it does not wait for keepalive timeouts. Never answer a
+		 * CLOSE, so two forgetful nodes cannot loop. */
+		if (idx < 0 && m.type != RN_MSG_CLOSE)
+			send_simple(n, from, RN_MSG_CLOSE, RN_CLOSE_FINAL);
 		return;
 	}
 	rn_link *l = &n->links.v[idx];
@@ -442,9 +504,6 @@ void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
 		break;
 	case RN_MSG_ROUTED:
 		rn_route_on_routed(n, now, (uint32_t)idx, &m);
-		break;
-	case RN_MSG_HOP_ACK:
-		rn_route_on_hop_ack(n, now, m.u.hop_ack.hop_seq);
 		break;
 	default:
 		break;
@@ -580,12 +639,19 @@ int rn_node_join(rn_node *n, rn_time now, const rn_ep *boot, size_t n_boot)
 	return 0;
 }
 
-/* Probes every bootstrap with a HELLO (we do not know their ids yet). */
+/* Probes two random bootstraps with a HELLO (we do not know their ids
+ * yet); each retry picks again, so any live subset of the list will do. */
 void rn_node_probe_bootstraps(rn_node *n, rn_time now)
 {
-	for (unsigned i = 0; i < n->n_boot; i++)
-		send_hello(n, now, &n->boot[i], RN_MSG_HELLO, RN_KIND_LEAF, 0,
-			   0);
+	unsigned first = (unsigned)rn_prng_below(&n->prng, n->n_boot);
+	send_hello(n, now, &n->boot[first], RN_MSG_HELLO, RN_KIND_LEAF, 0, 0);
+	if (n->n_boot > 1) {
+		unsigned second = (first + 1u +
+				   (unsigned)rn_prng_below(&n->prng, n->n_boot - 1u)) %
+				  n->n_boot;
+		send_hello(n, now, &n->boot[second], RN_MSG_HELLO, RN_KIND_LEAF,
+			   0, 0);
+	}
 }
 
 void rn_node_leave(rn_node *n, rn_time now)

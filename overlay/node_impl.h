@@ -52,6 +52,7 @@ struct rn_node {
 	uint32_t n_pend, cap_pend;
 
 	uint32_t n_neigh_lost; /* near links lost since last repair request */
+	uint32_t far_rounds;
 
 	rn_node_stats stats;
 };

@@ -292,6 +292,10 @@ int rn_route_timeouts(rn_node *n, rn_time now, uint32_t now_ms,
 		int li = rn_links_find(&n->links, &p->via_off);
 		if (li >= 0)
 			n->links.v[li].flags |= RN_LF_SUSPECT;
+		rn_log(&n->lg, RN_LOG_DEBUG,
+		       "hop ack %u missing (link %s, rtt %u ms, try %u)",
+		       p->hop_seq, li >= 0 ? "up" : "gone",
+		       li >= 0 ? n->links.v[li].rtt_ms : 0, p->tries);
 		rn_pending done = *p;
 		n->pend[i] = n->pend[--n->n_pend]; /* keep done.msg alive */
 		if (done.tries < n->sh->settings->reroute_max)

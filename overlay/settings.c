@@ -8,15 +8,15 @@
 
 void rn_settings_default(rn_settings *s)
 {
-	s->near_k = 3;
+	s->near_k = 4;
 	s->links_max = 160;
 	s->pending_links_max = 24;
 	s->far_kind = RN_FAR_FINGERS2;
 	s->symphony_links = 0;
 	s->bootstrap_max = 8;
 
-	s->keepalive_near_ms = 5000;
-	s->keepalive_far_ms = 20000;
+	s->keepalive_near_ms = 10000;
+	s->keepalive_far_ms = 60000;
 	s->ping_tries_max = 3;
 	s->rto_min_ms = 300;
 	s->rto_max_ms = 3000;
@@ -25,9 +25,9 @@ void rn_settings_default(rn_settings *s)
 	s->timer_slack_ms = 500;
 
 	s->near_announce_ms = 20;
-	s->stabilize_ms = 20000;
-	s->ring_check_ms = 120000;
-	s->far_refresh_ms = 60000;
+	s->stabilize_ms = 30000;
+	s->ring_check_ms = 300000;
+	s->far_refresh_ms = 120000;
 	s->far_start_ms = 200;
 	s->join_retry_ms = 3000;
 	s->trim_grace_ms = 10000;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/env.h"
 #include "scenario.h"
 
 static const char usage[] =
@@ -45,6 +46,7 @@ static const char usage[] =
 	"Output:\n"
 	"  -j, --json FILE         write the results as JSON ('-' for stdout)\n"
 	"  -q, --quiet             no progress line on stderr\n"
+	"  -v, --verbose           node logs on stderr (repeat for more)\n"
 	"  -h, --help              this text\n";
 
 static int bad(const char *opt, const char *val, const char *want)
@@ -130,6 +132,11 @@ static int write_json(const char *path, const sim_params *p,
 	}
 	json_object_set_new(o, "route_lost", json_integer((json_int_t)r->route_lost));
 	json_object_set_new(o, "reroutes", json_integer((json_int_t)r->reroutes));
+	json_object_set_new(o, "drop_full", json_integer((json_int_t)r->drop_full));
+	json_object_set_new(o, "drop_noroute", json_integer((json_int_t)r->drop_noroute));
+	json_object_set_new(o, "drop_ttl", json_integer((json_int_t)r->drop_ttl));
+	json_object_set_new(o, "links_dead", json_integer((json_int_t)r->links_dead));
+	json_object_set_new(o, "links_failed", json_integer((json_int_t)r->links_failed));
 	json_object_set_new(o, "events", json_integer((json_int_t)r->events));
 	json_object_set_new(o, "events_per_s", json_real(r->events_per_s));
 	json_object_set_new(o, "sim_s", json_real(r->sim_s));
@@ -168,7 +175,16 @@ static void summary(const sim_params *p, const sim_results *r)
 	       "(%.3f log2 N), max %.0f\n",
 	       r->hops_mean, r->hops_mean / l2, r->hops_p50, r->hops_p99,
 	       r->hops_p99 / l2, r->hops_max);
-	printf("  links         %.1f per node\n", r->links_mean);
+	printf("  links         %.1f per node; %llu dead, %llu never answered, "
+	       "%llu refused (table full)\n", r->links_mean,
+	       (unsigned long long)r->links_dead,
+	       (unsigned long long)r->links_failed,
+	       (unsigned long long)r->drop_full);
+	printf("  routing       %llu reroutes, %llu lost, %llu no route, %llu "
+	       "hop limit\n", (unsigned long long)r->reroutes,
+	       (unsigned long long)r->route_lost,
+	       (unsigned long long)r->drop_noroute,
+	       (unsigned long long)r->drop_ttl);
 	if (p->idle_s > 0)
 		printf("  maintenance   %.1f B/s per node payload, %.1f B/s with "
 		       "IPv4+UDP headers\n",
@@ -211,6 +227,7 @@ int main(int argc, char **argv)
 		{"lookups", required_argument, 0, 'm'},
 		{"json", required_argument, 0, 'j'},
 		{"quiet", no_argument, 0, 'q'},
+		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{"far", required_argument, 0, O_FAR},
 		{"near-k", required_argument, 0, O_NEAR_K},
@@ -229,7 +246,7 @@ int main(int argc, char **argv)
 	};
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:s:l:m:j:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:s:l:m:j:qvh", opts, NULL)) != -1) {
 		uint32_t u;
 		switch (c) {
 		case 'n':
@@ -256,6 +273,10 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			p.progress = 0;
+			break;
+		case 'v':
+			if (p.settings.log_level < RN_LOG_TRACE)
+				p.settings.log_level++;
 			break;
 		case 'h':
 			fputs(usage, stdout);

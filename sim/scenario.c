@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "../core/env.h"
 #include "../core/err.h"
 #include "world.h"
 
@@ -42,6 +43,7 @@ typedef struct run {
 	uint32_t n_lk;
 	uint32_t *hops_hist;     /* hops -> count */
 	int churn_on;
+	int check_scheduled;     /* an S_JOIN_CHECK is in the queue */
 	uint64_t departures, arrivals;
 	struct timespec t0, last_progress;
 	const char *phase;
@@ -110,6 +112,8 @@ static void start_node(run *r, uint32_t i)
 	} else {
 		for (int k = 0; k < 2; k++) {
 			uint32_t x = random_live(r, 1);
+			if (x == UINT32_MAX)
+				x = random_live(r, 0); /* nobody placed yet */
 			if (x != UINT32_MAX && x != i)
 				boot[nb++] = x;
 		}
@@ -117,6 +121,10 @@ static void start_node(run *r, uint32_t i)
 	if (sim_world_start(w, i, boot, nb))
 		return;
 	r->pending[r->n_pending++] = i;
+	if (!r->check_scheduled) {
+		r->check_scheduled = 1;
+		sim_world_schedule(w, w->now + secs(0.1), S_JOIN_CHECK, 0);
+	}
 	if (r->churn_on && r->p->churn.kind != SIM_SESSION_NONE) {
 		double life = sim_session_sample_s(&r->p->churn, &w->prng);
 		sim_world_schedule(w, w->now + secs(life), S_DEPART, i);
@@ -180,6 +188,7 @@ static void on_script(sim_world *w, uint32_t type, uint32_t arg)
 		break;
 	case S_JOIN_CHECK:
 		join_check(r);
+		r->check_scheduled = r->n_pending != 0;
 		if (r->n_pending)
 			sim_world_schedule(w, w->now + secs(0.1), S_JOIN_CHECK, 0);
 		break;
@@ -387,10 +396,28 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 		t += secs(sim_exp_sample(&w->prng, 1.0 / p->join_rate)) + 1;
 		sim_world_schedule(w, t, S_JOIN, i);
 	}
-	sim_world_schedule(w, secs(0.1), S_JOIN_CHECK, 0);
 	while (w->now <= t) {
 		sim_world_run_until(w, w->now + secs(1));
 		progress(r, 0);
+	}
+	if (p->settings.log_level >= RN_LOG_DEBUG && p->nodes > 8) {
+		rn_link_info li[512];
+		for (uint32_t b = 0; b < 8; b++) {
+			if (!(w->nodes[b].flags & SIM_ALIVE))
+				continue;
+			size_t nl = rn_node_links(w->nodes[b].node, li, 512);
+			unsigned cnt[6] = {0};
+			for (size_t k = 0; k < nl && k < 512; k++) {
+				cnt[0] += li[k].up;
+				cnt[1] += li[k].near;
+				cnt[2] += li[k].far_out;
+				cnt[3] += li[k].peer_wants;
+				cnt[4] += li[k].leaf;
+			}
+			fprintf(stderr, "bootstrap %u: %zu links: up %u near %u far_out %u "
+				"peer_wants %u leaf %u\n", b, nl, cnt[0], cnt[1],
+				cnt[2], cnt[3], cnt[4]);
+		}
 	}
 	r->phase = "settle";
 	rn_time settle_end = w->now + secs(p->settle_s);
@@ -453,7 +480,6 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 			sim_world_schedule(w, t_arr, S_JOIN, i);
 			r->arrivals++;
 		}
-		sim_world_schedule(w, w->now + secs(0.1), S_JOIN_CHECK, 0);
 		/* lookups spread over the churn period */
 		double rate = p->lookups / p->churn_s;
 		run_lookups(r, p->lookups, rate > 0 ? rate : 1, end);
@@ -511,6 +537,9 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 		res->reroutes += st->reroutes;
 		res->drop_noroute += st->drop_noroute;
 		res->drop_ttl += st->drop_ttl;
+		res->drop_full += st->drop_full;
+		res->links_dead += st->links_dead;
+		res->links_failed += st->links_failed;
 	}
 	res->nodes = p->nodes;
 	res->alive_end = w->oracle.n_alive;

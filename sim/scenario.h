@@ -60,7 +60,8 @@ typedef struct sim_results {
 	double events_per_s, wall_s, sim_s;
 	uint64_t peak_rss_bytes;
 	uint64_t trace_hash;
-	uint64_t route_lost, reroutes, drop_noroute, drop_ttl;
+	uint64_t route_lost, reroutes, drop_noroute, drop_ttl, drop_full;
+	uint64_t links_dead, links_failed;
 } sim_results;
 
 void sim_params_default(sim_params *p);
