@@ -111,7 +111,8 @@ uint64_t rn_id_top64(const rn_id *a)
 
 double rn_id_frac(const rn_id *a)
 {
-	return ldexp((double)rn_id_top64(a), -64);
+	/* 53 bits: exact in a double, so the result stays below 1.0 */
+	return ldexp((double)(rn_id_top64(a) >> 11), -53);
 }
 
 void rn_id_from_frac(rn_id *r, double frac)

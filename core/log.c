@@ -45,8 +45,15 @@ void rn_log_limited(rn_logger *lg, rn_time now, int level, const char *fmt,
 		rn_time refill = (now - lg->bucket_time) / 1000000u * RN_LOG_PER_S;
 		if (refill) {
 			rn_time t = lg->bucket_tokens + refill;
-			lg->bucket_tokens = t > RN_LOG_BURST ? RN_LOG_BURST : (uint32_t)t;
-			lg->bucket_time = now;
+			if (t >= RN_LOG_BURST) {
+				lg->bucket_tokens = RN_LOG_BURST;
+				lg->bucket_time = now;
+			} else {
+				/* keep the part-second left over for the next
+				 * refill, so the long-run rate is exact */
+				lg->bucket_tokens = (uint32_t)t;
+				lg->bucket_time += refill * 1000000u / RN_LOG_PER_S;
+			}
 		}
 	}
 	if (!lg->bucket_tokens) {

@@ -219,7 +219,7 @@ int rn_body_encode(const rn_body *b, uint8_t *buf, size_t cap, size_t *len)
 	rn_mp_packer_init(&pk, &w);
 	switch (b->type) {
 	case RN_BODY_CTM:
-		if (b->u.ctm.n_eps > RN_CTM_EPS_MAX)
+		if (b->u.ctm.n_eps < 1 || b->u.ctm.n_eps > RN_CTM_EPS_MAX)
 			return RN_ERR_INVAL;
 		pack_header(&pk, 5, b->type);
 		msgpack_pack_uint8(&pk, b->u.ctm.purpose);
@@ -297,7 +297,8 @@ int rn_body_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 
 int rn_msg_patch_hop_seq(uint8_t *buf, size_t len, uint32_t hop_seq)
 {
-	if (len < RN_ROUTED_HOPSEQ_OFF + 5 || buf[1] != RN_MSG_ROUTED ||
+	if (len < RN_ROUTED_HOPSEQ_OFF + 5 || buf[0] != 0x99 ||
+	    buf[1] != RN_MSG_ROUTED ||
 	    buf[RN_ROUTED_HOPSEQ_OFF] != 0xce)
 		return RN_ERR_INVAL;
 	uint8_t *p = buf + RN_ROUTED_HOPSEQ_OFF + 1;

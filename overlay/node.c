@@ -262,10 +262,15 @@ static void apply_kind(rn_node *n, rn_link *l, uint8_t kind, uint32_t token)
 		l->flags |= RN_LF_PEER_WANTS;
 	else if (!(l->kind_out & RN_KIND_FAR_REPLY))
 		l->flags &= (uint8_t)~RN_LF_PEER_WANTS;
-	if ((kind & RN_KIND_LEAF) || (l->kind_out & RN_KIND_LEAF))
-		l->flags |= RN_LF_LEAF;
-	else
+	if (kind & (RN_KIND_NEAR | RN_KIND_FAR | RN_KIND_FAR_REPLY)) {
+		/* The peer made it a ring link: it is no leaf for either side. */
+		l->kind_out &= (uint8_t)~RN_KIND_LEAF;
 		l->flags &= (uint8_t)~RN_LF_LEAF;
+	} else if ((kind & RN_KIND_LEAF) || (l->kind_out & RN_KIND_LEAF)) {
+		l->flags |= RN_LF_LEAF;
+	} else {
+		l->flags &= (uint8_t)~RN_LF_LEAF;
+	}
 	if (kind & RN_KIND_FAR_REPLY) {
 		l->flags |= RN_LF_FAR_OUT;
 		l->kind_out |= RN_KIND_FAR;

@@ -30,7 +30,7 @@ void rn_settings_default(rn_settings *s)
 	s->far_refresh_ms = 120000;
 	s->far_start_ms = 200;
 	s->join_retry_ms = 3000;
-	s->trim_grace_ms = 10000;
+	s->trim_grace_ms = 5000;
 
 	s->hop_limit = 64;
 	s->route_pending_max = 64;

@@ -122,8 +122,14 @@ static int write_json(const char *path, const sim_params *p,
 	json_object_set_new(o, "maintenance_bytes_per_node_s", json_real(r->maint_bytes_per_node_s));
 	json_object_set_new(o, "maintenance_wire_bytes_per_node_s",
 			    json_real(r->maint_wire_bytes_per_node_s));
-	if (p->churn.kind)
+	if (p->churn.kind) {
 		json_object_set_new(o, "churn_departures", json_integer((json_int_t)r->churn_departures));
+		json_object_set_new(o, "churn_lookups", json_integer((json_int_t)r->churn_lookups));
+		json_object_set_new(o, "churn_lookup_success_ratio",
+				    json_real(ratio(r->churn_ok_first, r->churn_lookups)));
+		json_object_set_new(o, "churn_lookup_success_ratio_retry",
+				    json_real(ratio(r->churn_ok_retry, r->churn_lookups)));
+	}
 	if (p->fail_fraction > 0) {
 		json_object_set_new(o, "fail_killed", json_integer(r->fail_killed));
 		json_object_set_new(o, "fail_recover_s", r->fail_recover_s >= 0
@@ -167,7 +173,7 @@ static void summary(const sim_params *p, const sim_results *r)
 	       p->latency_path ? p->latency_path : "synthetic");
 	printf("  joins         median %.2f s, p99 %.2f s, max %.2f s (%u unplaced)\n",
 	       r->join_median_s, r->join_p99_s, r->join_max_s, r->joins_unplaced);
-	printf("  lookups       %llu: %.4f%% first try, %.4f%% with one retry\n",
+	printf("  lookups       %llu on the stable ring: %.4f%% first try, %.4f%% with one retry\n",
 	       (unsigned long long)r->lookups,
 	       100.0 * ratio(r->lookups_ok_first, r->lookups),
 	       100.0 * ratio(r->lookups_ok_retry, r->lookups));
@@ -190,8 +196,12 @@ static void summary(const sim_params *p, const sim_results *r)
 		       "IPv4+UDP headers\n",
 		       r->maint_bytes_per_node_s, r->maint_wire_bytes_per_node_s);
 	if (p->churn.kind)
-		printf("  churn         %llu departures\n",
-		       (unsigned long long)r->churn_departures);
+		printf("  churn         %llu departures; %llu lookups during churn: "
+		       "%.4f%% first try, %.4f%% with one retry\n",
+		       (unsigned long long)r->churn_departures,
+		       (unsigned long long)r->churn_lookups,
+		       100.0 * ratio(r->churn_ok_first, r->churn_lookups),
+		       100.0 * ratio(r->churn_ok_retry, r->churn_lookups));
 	if (p->fail_fraction > 0) {
 		if (r->fail_recover_s >= 0)
 			printf("  mass failure  %u crashed, ring consistent after %.0f s\n",

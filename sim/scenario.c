@@ -45,6 +45,8 @@ typedef struct run {
 	int churn_on;
 	int check_scheduled;     /* an S_JOIN_CHECK is in the queue */
 	uint64_t departures, arrivals;
+	uint32_t next_new, total;  /* next unused node slot, slots in all */
+	uint32_t lk_churn_from;    /* first lookup of the churn phase */
 	struct timespec t0, last_progress;
 	const char *phase;
 } run;
@@ -219,6 +221,12 @@ static void on_script(sim_world *w, uint32_t type, uint32_t arg)
 			sim_world_leave(w, arg);
 		else
 			sim_world_crash(w, arg);
+		/* Each departure is replaced by a fresh node, so the ring keeps
+		 * its size (the model of Rhea et al., "Handling churn in a DHT"). */
+		if (r->next_new < r->total) {
+			sim_world_schedule(w, w->now + 1, S_JOIN, r->next_new++);
+			r->arrivals++;
+		}
 		break;
 	default:
 		break;
@@ -360,10 +368,12 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 	}
 	/* Pre-draw churn arrivals so that every id is known to the oracle. */
 	uint32_t arrivals = 0;
-	double mean = 0.0;
 	if (p->churn.kind != SIM_SESSION_NONE && p->churn_s > 0) {
-		mean = sim_session_mean_s(&p->churn);
-		arrivals = (uint32_t)(p->nodes / mean * p->churn_s * 1.2 + 100);
+		/* Replacements: sessions are heavy-tailed, so short ones recur;
+		 * budget three times the mean turnover, and count it if short. */
+		double mean = sim_session_mean_s(&p->churn);
+		double a = (double)p->nodes * (3.0 * p->churn_s / mean + 0.5) + 1000;
+		arrivals = a > 8e6 ? 8000000u : (uint32_t)a;
 	}
 	uint32_t total = p->nodes + arrivals;
 	if (sim_world_init(&r->w, &p->settings, p->seed, total,
@@ -465,25 +475,19 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 		r->phase = "churn";
 		r->churn_on = 1;
 		uint32_t n_lk0 = r->n_lk;
+		r->lk_churn_from = n_lk0;
 		/* sessions for the nodes already there */
 		for (uint32_t i = 0; i < p->nodes; i++)
 			if (w->nodes[i].flags & SIM_ALIVE)
 				sim_world_schedule(
 					w, w->now + secs(sim_session_sample_s(&p->churn, &w->prng)),
 					S_DEPART, i);
-		rn_time t_arr = w->now;
 		rn_time end = w->now + secs(p->churn_s);
-		for (uint32_t i = p->nodes; i < total; i++) {
-			t_arr += secs(sim_exp_sample(&w->prng, mean / p->nodes)) + 1;
-			if (t_arr >= end)
-				break;
-			sim_world_schedule(w, t_arr, S_JOIN, i);
-			r->arrivals++;
-		}
+		r->next_new = p->nodes;
+		r->total = total;
 		/* lookups spread over the churn period */
 		double rate = p->lookups / p->churn_s;
 		run_lookups(r, p->lookups, rate > 0 ? rate : 1, end);
-		(void)n_lk0;
 		r->churn_on = 0;
 		res->churn_departures = r->departures;
 		res->churn_arrivals = r->arrivals;
@@ -503,7 +507,11 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 		lookup *l = &r->lk[i];
 		if (l->excluded)
 			res->lookups_excluded++;
-		else {
+		else if (r->lk_churn_from && i >= r->lk_churn_from) {
+			res->churn_lookups++;
+			res->churn_ok_first += l->done == 1;
+			res->churn_ok_retry += l->done >= 1;
+		} else {
 			res->lookups++;
 			res->lookups_ok_first += l->done == 1;
 			res->lookups_ok_retry += l->done >= 1;

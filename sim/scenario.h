@@ -56,6 +56,8 @@ typedef struct sim_results {
 	double fail_recover_s;              /* -1: not recovered in time */
 	uint32_t fail_killed;
 	uint64_t churn_departures, churn_arrivals;
+	uint64_t churn_lookups, churn_ok_first, churn_ok_retry;
+	double churn_alive_min, churn_alive_mean;
 	uint64_t events;
 	double events_per_s, wall_s, sim_s;
 	uint64_t peak_rss_bytes;

@@ -1,0 +1,320 @@
+/* A fake rn_env for driving overlay nodes by hand in unit tests.
+ *
+ * - a manual clock (w->now), moved only by the test or by fake_pump;
+ * - sends captured into a bounded FIFO (overflow is counted, never grown);
+ *   fake_pump delivers each to the node whose own endpoint matches,
+ *   advancing the clock FAKE_HOP_US per datagram;
+ * - each node's requested deadline is remembered, and fake_pump calls
+ *   rn_node_on_timeout once the clock reaches it;
+ * - deterministic random bytes per node (splitmix64 seeded from the test
+ *   seed and the node index);
+ * - every sent datagram is decoded on capture and counted per sender and
+ *   type; one that does not decode or is too large is counted in bad_sends;
+ * - events (env->event) are recorded with the index of the emitting node.
+ * Everything lives in one heap-allocated fake_world: no globals.
+ */
+#ifndef RN_FAKE_ENV_H
+#define RN_FAKE_ENV_H
+
+#include "test_util.h"
+
+#include "core/env.h"
+#include "core/ep.h"
+#include "core/log.h"
+#include "overlay/msg.h"
+#include "overlay/node.h"
+#include "overlay/settings.h"
+
+#define FAKE_NODES_MAX 8
+#define FAKE_SENDS_MAX 4096
+#define FAKE_EVENTS_MAX 4096
+#define FAKE_HOP_US 2000u /* clock advance per delivered datagram */
+#define FAKE_PORT 4000
+#define FAKE_TYPES 9
+
+typedef struct fake_world fake_world;
+
+typedef struct fake_ctx {
+	fake_world *w;
+	uint32_t idx;
+	rn_time deadline;
+	trng rng;
+} fake_ctx;
+
+typedef struct fake_send {
+	uint32_t from;
+	rn_ep to;
+	uint16_t len;
+	uint8_t data[RN_DGRAM_MAX];
+} fake_send;
+
+typedef struct fake_event {
+	uint32_t node;
+	rn_time at;
+	rn_event ev;
+} fake_event;
+
+struct fake_world {
+	rn_env env;
+	rn_settings settings;
+	rn_shared sh;
+	msgpack_zone zone; /* the test's own decoding */
+	uint64_t seed;
+	uint8_t group[32];
+	rn_time now;
+
+	uint32_t n_nodes;
+	rn_node *node[FAKE_NODES_MAX];
+	rn_ep ep[FAKE_NODES_MAX];
+	fake_ctx ctx[FAKE_NODES_MAX];
+
+	fake_send q[FAKE_SENDS_MAX]; /* FIFO ring */
+	size_t q_head, q_len;
+	uint64_t sends, sends_overflow, bad_sends, undeliverable;
+	uint64_t sent_type[FAKE_NODES_MAX][FAKE_TYPES];
+	/* sends addressed to an endpoint that no live node owns, by type */
+	uint64_t lost_type[FAKE_TYPES];
+
+	fake_event ev[FAKE_EVENTS_MAX];
+	size_t n_ev, ev_overflow;
+	uint64_t log_lines;
+};
+
+static inline void fake_send_cb(void *vctx, const rn_ep *to, const uint8_t *buf,
+				size_t len)
+{
+	fake_ctx *c = vctx;
+	fake_world *w = c->w;
+	rn_msg m;
+	w->sends++;
+	if (len > RN_DGRAM_MAX ||
+	    rn_msg_decode(&w->zone, buf, len, &m) != 0 || m.type >= FAKE_TYPES) {
+		w->bad_sends++;
+		return;
+	}
+	w->sent_type[c->idx][m.type]++;
+	if (w->q_len == FAKE_SENDS_MAX) {
+		w->sends_overflow++;
+		return;
+	}
+	fake_send *s = &w->q[(w->q_head + w->q_len++) % FAKE_SENDS_MAX];
+	s->from = c->idx;
+	s->to = *to;
+	s->len = (uint16_t)len;
+	memcpy(s->data, buf, len);
+}
+
+static inline void fake_tun_write_cb(void *ctx, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+}
+
+static inline void fake_set_deadline_cb(void *vctx, rn_time t)
+{
+	fake_ctx *c = vctx;
+	c->deadline = t;
+}
+
+static inline void fake_random_cb(void *vctx, uint8_t *buf, size_t len)
+{
+	fake_ctx *c = vctx;
+	trng_bytes(&c->rng, buf, len);
+}
+
+static inline void fake_log_cb(void *vctx, int level, const char *msg)
+{
+	fake_ctx *c = vctx;
+	c->w->log_lines++;
+	if (getenv("RN_TEST_VERBOSE"))
+		fprintf(stderr, "[%10.3f] node %u %s: %s\n",
+			(double)c->w->now / 1e6, c->idx, rn_log_level_name(level),
+			msg);
+}
+
+static inline void fake_event_cb(void *vctx, const rn_event *ev)
+{
+	fake_ctx *c = vctx;
+	fake_world *w = c->w;
+	if (w->n_ev == FAKE_EVENTS_MAX) {
+		w->ev_overflow++;
+		return;
+	}
+	w->ev[w->n_ev].node = c->idx;
+	w->ev[w->n_ev].at = w->now;
+	w->ev[w->n_ev].ev = *ev;
+	w->n_ev++;
+}
+
+/* A world with default settings; the test may change w->settings before
+ * adding nodes (nodes read them live through rn_shared). */
+static inline fake_world *fake_world_new(uint64_t seed)
+{
+	fake_world *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->seed = seed;
+	rn_settings_default(&w->settings);
+	w->env.send = fake_send_cb;
+	w->env.tun_write = fake_tun_write_cb;
+	w->env.set_deadline = fake_set_deadline_cb;
+	w->env.random = fake_random_cb;
+	w->env.portmap_request = NULL;
+	w->env.log = fake_log_cb;
+	w->env.event = fake_event_cb;
+	if (rn_shared_init(&w->sh, &w->settings, &w->env)) {
+		free(w);
+		return NULL;
+	}
+	msgpack_zone_init(&w->zone, 4096);
+	trng g;
+	trng_init(&g, seed ^ 0x67726f7570ull);
+	trng_bytes(&g, w->group, sizeof w->group);
+	w->now = RN_MS(1000000); /* an arbitrary non-zero origin */
+	return w;
+}
+
+static inline void fake_world_free(fake_world *w)
+{
+	if (!w)
+		return;
+	for (uint32_t i = 0; i < w->n_nodes; i++)
+		rn_node_free(w->node[i]);
+	msgpack_zone_destroy(&w->zone);
+	rn_shared_deinit(&w->sh);
+	free(w);
+}
+
+static inline void fake_vip(uint32_t i, uint8_t vip[4])
+{
+	vip[0] = 10;
+	vip[1] = 1;
+	vip[2] = (uint8_t)(i >> 8);
+	vip[3] = (uint8_t)(i + 1);
+}
+
+/* Adds node i (= w->n_nodes) at 192.0.2.(i+1):4000. */
+static inline rn_node *fake_add_node(fake_world *w)
+{
+	uint32_t i = w->n_nodes;
+	if (i == FAKE_NODES_MAX)
+		return NULL;
+	uint8_t vip[4];
+	fake_vip(i, vip);
+	rn_ep_from_ipv4(&w->ep[i], 0xC0000201u + i, FAKE_PORT);
+	w->ctx[i].w = w;
+	w->ctx[i].idx = i;
+	w->ctx[i].deadline = RN_TIME_NEVER;
+	trng_init(&w->ctx[i].rng, w->seed * 31u + i);
+	w->node[i] = rn_node_new(&w->sh, &w->ctx[i], w->group, vip, 4, &w->ep[i],
+				 w->now);
+	if (w->node[i])
+		w->n_nodes++;
+	return w->node[i];
+}
+
+/* The node stops answering at once, as if its host died. */
+static inline void fake_crash(fake_world *w, uint32_t i)
+{
+	rn_node_free(w->node[i]);
+	w->node[i] = NULL;
+	w->ctx[i].deadline = RN_TIME_NEVER;
+}
+
+static inline int fake_node_of_ep(const fake_world *w, const rn_ep *ep)
+{
+	for (uint32_t i = 0; i < w->n_nodes; i++)
+		if (w->node[i] && rn_ep_eq(&w->ep[i], ep))
+			return (int)i;
+	return -1;
+}
+
+/* Calls on_timeout for every node whose deadline has come. */
+static inline int fake_fire_timers(fake_world *w)
+{
+	int fired = 0;
+	for (uint32_t i = 0; i < w->n_nodes; i++) {
+		if (!w->node[i] || w->ctx[i].deadline == RN_TIME_NEVER ||
+		    w->ctx[i].deadline > w->now)
+			continue;
+		w->ctx[i].deadline = RN_TIME_NEVER;
+		rn_node_on_timeout(w->node[i], w->now);
+		fired++;
+	}
+	return fired;
+}
+
+/* Delivers the oldest captured datagram; returns 0 if there was none. */
+static inline int fake_deliver_one(fake_world *w)
+{
+	if (!w->q_len)
+		return 0;
+	fake_send s = w->q[w->q_head];
+	w->q_head = (w->q_head + 1) % FAKE_SENDS_MAX;
+	w->q_len--;
+	w->now += FAKE_HOP_US;
+	int to = fake_node_of_ep(w, &s.to);
+	if (getenv("RN_TEST_VERBOSE"))
+		fprintf(stderr, "[%10.3f] %u -> %d type %u len %u\n",
+			(double)w->now / 1e6, s.from, to, s.data[1], s.len);
+	if (to < 0) {
+		w->undeliverable++;
+		if (s.len >= 2 && s.data[1] < FAKE_TYPES)
+			w->lost_type[s.data[1]]++;
+		return 1;
+	}
+	rn_node_recv(w->node[to], w->now, &w->ep[s.from], s.data, s.len);
+	return 1;
+}
+
+static inline rn_time fake_next_deadline(const fake_world *w)
+{
+	rn_time t = RN_TIME_NEVER;
+	for (uint32_t i = 0; i < w->n_nodes; i++)
+		if (w->node[i] && w->ctx[i].deadline < t)
+			t = w->ctx[i].deadline;
+	return t;
+}
+
+/* Runs the world for ms milliseconds of manual clock: datagrams in FIFO
+ * order (FAKE_HOP_US each), timers when due. */
+static inline void fake_pump(fake_world *w, uint32_t ms)
+{
+	rn_time end = w->now + RN_MS(ms);
+	for (uint64_t guard = 0; guard < 10000000u; guard++) {
+		fake_fire_timers(w);
+		if (w->now >= end)
+			break;
+		if (fake_deliver_one(w))
+			continue;
+		rn_time t = fake_next_deadline(w);
+		if (t > end)
+			break;
+		if (t > w->now)
+			w->now = t;
+	}
+	if (w->now < end)
+		w->now = end;
+}
+
+/* Delivers only what is in flight now and what it causes, at most ms
+ * milliseconds; no timers. */
+static inline void fake_drain(fake_world *w, uint32_t ms)
+{
+	rn_time end = w->now + RN_MS(ms);
+	while (w->now < end && fake_deliver_one(w))
+		;
+}
+
+static inline size_t fake_count_events(const fake_world *w, int node, int type)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < w->n_ev; i++)
+		if ((node < 0 || w->ev[i].node == (uint32_t)node) &&
+		    w->ev[i].ev.type == type)
+			c++;
+	return c;
+}
+
+#endif

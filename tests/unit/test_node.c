@@ -1,0 +1,697 @@
+/* Unit tests for the overlay node (overlay/node.c with near.c, far.c and
+ * route.c behind overlay/node.h), driven through the fake environment of
+ * fake_env.h: captured datagrams are shuttled between nodes by hand and
+ * timers fire when the manual clock reaches the node's deadline.
+ *
+ * Expected ring neighbours come from sorting the node ids (computed here
+ * with libsodium as BLAKE2b-160(group_id || vip), DESIGN.md section 3), not
+ * from the code under test. */
+#include "fake_env.h"
+
+#include <sodium.h>
+
+#include "core/err.h"
+#include "core/id.h"
+
+typedef struct fx {
+	fake_world *w;
+} fx;
+
+/* The world whose nodes a failure dumps (set by build_ring). */
+static const fake_world *dump_world;
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	f->w = fake_world_new(rn_test_seed());
+	if (!f->w) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	/* invariants of every scenario: each datagram a node sent decoded
+	 * and fitted, and nothing overflowed the fake's bounded buffers */
+	uint64_t bad = w->bad_sends, ovf = w->sends_overflow + w->ev_overflow;
+	fake_world_free(w);
+	free(f);
+	dump_world = NULL;
+	if (bad || ovf) {
+		print_error("bad sends %llu, overflows %llu [RN_TEST_SEED=%llu]\n",
+			    (unsigned long long)bad, (unsigned long long)ovf,
+			    (unsigned long long)rn_test_seed());
+		return -1;
+	}
+	return 0;
+}
+
+/* The id a node must have, computed independently. */
+static void expected_id(const fake_world *w, uint32_t i, rn_id *id)
+{
+	uint8_t in[36];
+	memcpy(in, w->group, 32);
+	fake_vip(i, in + 32);
+	crypto_generichash(id->b, RN_ID_LEN, in, sizeof in, NULL, 0);
+}
+
+/* On failure: every node's state and links, for diagnosis. */
+static void dump(const fake_world *w)
+{
+	for (uint32_t i = 0; i < w->n_nodes; i++) {
+		if (!w->node[i])
+			continue;
+		char hex[RN_ID_HEX_LEN + 1];
+		rn_id_to_hex(rn_node_id(w->node[i]), hex);
+		print_error("  node %u id %.8s state %d links %zu\n", i, hex,
+			    rn_node_state(w->node[i]), rn_node_link_count(w->node[i]));
+		rn_link_info li[16];
+		size_t n = rn_node_links(w->node[i], li, 16);
+		for (size_t k = 0; k < n && k < 16; k++) {
+			rn_id_to_hex(&li[k].id, hex);
+			int peer = fake_node_of_ep(w, &li[k].ep);
+			print_error("    -> node %d id %.8s up %u near %u far_out %u "
+				    "peer_wants %u leaf %u\n",
+				    peer, hex, li[k].up, li[k].near, li[k].far_out,
+				    li[k].peer_wants, li[k].leaf);
+		}
+	}
+}
+
+static void fail_seed(const char *what, uint32_t node)
+{
+	print_error("%s (node %u) [RN_TEST_SEED=%llu]\n", what, node,
+		    (unsigned long long)rn_test_seed());
+	if (dump_world)
+		dump(dump_world);
+	fail();
+}
+
+static int id_is(const rn_id *got, const rn_id *want)
+{
+	return got && memcmp(got->b, want->b, RN_ID_LEN) == 0;
+}
+
+/* Starts node i joining through the given bootstrap nodes. */
+static void join(fake_world *w, uint32_t i, const uint32_t *boot, size_t nb)
+{
+	rn_ep eps[FAKE_NODES_MAX];
+	for (size_t k = 0; k < nb; k++)
+		eps[k] = w->ep[boot[k]];
+	assert_int_equal(rn_node_join(w->node[i], w->now, eps, nb), 0);
+}
+
+/* Builds a ring of n nodes, each joining through node 0, and checks that
+ * every successor and predecessor matches the sorted ids. */
+static void build_ring(fake_world *w, uint32_t n, uint32_t settle_ms)
+{
+	dump_world = w;
+	for (uint32_t i = 0; i < n; i++) {
+		assert_non_null(fake_add_node(w));
+		uint32_t boot = 0;
+		join(w, i, &boot, i ? 1 : 0);
+		fake_pump(w, 3000);
+	}
+	fake_pump(w, settle_ms);
+}
+
+/* Every live node among the first n: JOINED, and its successor and
+ * predecessor are the next live ids in sorted order. */
+static void check_ring(const fake_world *w, uint32_t n)
+{
+	rn_id ids[FAKE_NODES_MAX];
+	uint32_t order[FAKE_NODES_MAX], m = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		expected_id(w, i, &ids[i]);
+		if (w->node[i])
+			order[m++] = i;
+	}
+	for (uint32_t a = 0; a < m; a++) /* sort live indexes by id */
+		for (uint32_t b = a + 1; b < m; b++)
+			if (memcmp(ids[order[b]].b, ids[order[a]].b, RN_ID_LEN) < 0) {
+				uint32_t t = order[a];
+				order[a] = order[b];
+				order[b] = t;
+			}
+	for (uint32_t k = 0; k < m; k++) {
+		uint32_t i = order[k];
+		uint32_t s = order[(k + 1) % m], p = order[(k + m - 1) % m];
+		rn_id sb, pb;
+		if (rn_node_state(w->node[i]) != RN_NODE_JOINED)
+			fail_seed("not JOINED", i);
+		if (!id_is(rn_node_succ(w->node[i], &sb), &ids[s]))
+			fail_seed("wrong successor", i);
+		if (!id_is(rn_node_pred(w->node[i], &pb), &ids[p]))
+			fail_seed("wrong predecessor", i);
+	}
+}
+
+/* Whether node i holds a link to the node with this id. */
+static int has_link_to(const fake_world *w, uint32_t i, const rn_id *id)
+{
+	rn_link_info li[32];
+	size_t n = rn_node_links(w->node[i], li, 32);
+	for (size_t k = 0; k < n && k < 32; k++)
+		if (!memcmp(li[k].id.b, id->b, RN_ID_LEN))
+			return 1;
+	return 0;
+}
+
+static size_t count_link_down(const fake_world *w, size_t from, uint32_t node,
+			      const rn_id *peer)
+{
+	size_t c = 0;
+	for (size_t k = from; k < w->n_ev; k++)
+		if (w->ev[k].node == node && w->ev[k].ev.type == RN_EV_LINK_DOWN &&
+		    !memcmp(w->ev[k].ev.peer.b, peer->b, RN_ID_LEN))
+			c++;
+	return c;
+}
+
+/* ---- joining ------------------------------------------------------------ */
+
+static void test_new_refuses_bad_vip(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	uint8_t vip[16] = {10, 1, 0, 1};
+	w->ctx[0].w = w;
+	assert_null(rn_node_new(&w->sh, &w->ctx[0], w->group, vip, 5, NULL, w->now));
+	assert_null(rn_node_new(&w->sh, &w->ctx[0], w->group, vip, 0, NULL, w->now));
+	assert_null(rn_node_new(&w->sh, &w->ctx[0], w->group, NULL, 4, NULL, w->now));
+	rn_node *n = rn_node_new(&w->sh, &w->ctx[0], w->group, vip, 16, NULL, w->now);
+	assert_non_null(n);
+	/* id = BLAKE2b-160(group || vip) */
+	uint8_t in[48];
+	rn_id want;
+	memcpy(in, w->group, 32);
+	memcpy(in + 32, vip, 16);
+	crypto_generichash(want.b, RN_ID_LEN, in, sizeof in, NULL, 0);
+	assert_memory_equal(rn_node_id(n)->b, want.b, RN_ID_LEN);
+	assert_int_equal(rn_node_state(n), RN_NODE_IDLE);
+	/* commands that need a ring fail before joining */
+	assert_int_equal(rn_node_lookup(n, w->now, &want, 1), RN_ERR_STATE);
+	rn_node_free(n);
+	rn_node_free(NULL);
+}
+
+static void test_join_alone(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	rn_node *a = fake_add_node(w);
+	assert_non_null(a);
+	rn_id want;
+	expected_id(w, 0, &want);
+	assert_memory_equal(rn_node_id(a)->b, want.b, RN_ID_LEN);
+	assert_int_equal(rn_node_state(a), RN_NODE_IDLE);
+	join(w, 0, NULL, 0);
+	assert_int_equal(rn_node_state(a), RN_NODE_JOINED);
+	assert_int_equal(fake_count_events(w, 0, RN_EV_JOINED), 1);
+	assert_true(w->ctx[0].deadline != RN_TIME_NEVER);
+	/* a second join is refused */
+	assert_int_equal(rn_node_join(a, w->now, NULL, 0), RN_ERR_STATE);
+	/* a bootstrap list holding only our own endpoint is also "alone" */
+	rn_node *b = fake_add_node(w);
+	assert_int_equal(rn_node_join(b, w->now, &w->ep[1], 1), 0);
+	assert_int_equal(rn_node_state(b), RN_NODE_JOINED);
+
+	fake_pump(w, 60000);
+	rn_id buf;
+	assert_int_equal(rn_node_state(a), RN_NODE_JOINED);
+	assert_null(rn_node_succ(a, &buf));
+	assert_null(rn_node_pred(a, &buf));
+	assert_int_equal(rn_node_link_count(a), 0);
+	assert_int_equal(fake_count_events(w, 0, RN_EV_JOINED), 1);
+	/* alone, a node has no one to talk to */
+	uint64_t sent = 0;
+	for (int t = 0; t < FAKE_TYPES; t++)
+		sent += w->sent_type[0][t];
+	assert_true(sent == 0);
+	/* its own id is found at once */
+	size_t before = w->n_ev;
+	assert_int_equal(rn_node_lookup(a, w->now, &want, 99), 0);
+	assert_int_equal(w->n_ev, before + 2);
+	assert_int_equal(w->ev[before].ev.type, RN_EV_LOOKUP_DELIVERED);
+	assert_int_equal(w->ev[before + 1].ev.type, RN_EV_LOOKUP_DONE);
+	assert_true(w->ev[before + 1].ev.qid == 99);
+}
+
+static void test_join_two(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	rn_node *a = fake_add_node(w), *b = fake_add_node(w);
+	assert_true(a && b);
+	join(w, 0, NULL, 0);
+	uint32_t boot = 0;
+	join(w, 1, &boot, 1);
+	assert_int_equal(rn_node_state(b), RN_NODE_JOINING);
+	fake_pump(w, 5000);
+	assert_int_equal(rn_node_state(a), RN_NODE_JOINED);
+	assert_int_equal(rn_node_state(b), RN_NODE_JOINED);
+	rn_id ida, idb, buf;
+	expected_id(w, 0, &ida);
+	expected_id(w, 1, &idb);
+	assert_true(id_is(rn_node_succ(a, &buf), &idb));
+	assert_true(id_is(rn_node_pred(a, &buf), &idb));
+	assert_true(id_is(rn_node_succ(b, &buf), &ida));
+	assert_true(id_is(rn_node_pred(b, &buf), &ida));
+	assert_int_equal(fake_count_events(w, 1, RN_EV_JOINED), 1);
+	/* still so long after, across keepalives and trimming */
+	fake_pump(w, 120000);
+	assert_true(id_is(rn_node_succ(a, &buf), &idb));
+	assert_true(id_is(rn_node_pred(b, &buf), &ida));
+	assert_int_equal(rn_node_link_count(a), 1);
+	assert_int_equal(rn_node_link_count(b), 1);
+	rn_link_info li;
+	assert_int_equal(rn_node_links(a, &li, 1), 1);
+	assert_memory_equal(li.id.b, idb.b, RN_ID_LEN);
+	assert_true(rn_ep_eq(&li.ep, &w->ep[1]));
+	assert_true(li.up && li.near && !li.leaf);
+	assert_int_equal(rn_node_get_stats(a)->links_dead, 0);
+	assert_int_equal(rn_node_get_stats(b)->links_dead, 0);
+	/* keepalives went both ways */
+	assert_true(w->sent_type[0][RN_MSG_PING] > 0 || w->sent_type[1][RN_MSG_PING] > 0);
+}
+
+static void test_ring_of_five(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	build_ring(w, 5, 30000);
+	check_ring(w, 5);
+	for (uint32_t i = 0; i < 5; i++)
+		assert_int_equal(fake_count_events(w, (int)i, RN_EV_JOINED), 1);
+	fake_pump(w, 120000);
+	check_ring(w, 5);
+}
+
+static void test_ring_of_three_and_four(void **state)
+{
+	fx *f = *state;
+	build_ring(f->w, 3, 20000);
+	check_ring(f->w, 3);
+	assert_non_null(fake_add_node(f->w));
+	uint32_t boot[2] = {1, 2};
+	join(f->w, 3, boot, 2);
+	fake_pump(f->w, 20000);
+	check_ring(f->w, 4);
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+static const fake_event *find_event(const fake_world *w, size_t from, int node,
+				    int type, uint64_t qid)
+{
+	for (size_t i = from; i < w->n_ev; i++)
+		if (w->ev[i].node == (uint32_t)node && w->ev[i].ev.type == type &&
+		    w->ev[i].ev.qid == qid)
+			return &w->ev[i];
+	return NULL;
+}
+
+static void test_lookup(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	const uint32_t n = 5;
+	build_ring(w, n, 30000);
+	check_ring(w, n);
+	rn_id ids[5];
+	for (uint32_t i = 0; i < n; i++)
+		expected_id(w, i, &ids[i]);
+	uint64_t qid = 1000;
+	for (uint32_t s = 0; s < n; s++)
+		for (uint32_t d = 0; d < n; d++) {
+			if (s == d)
+				continue;
+			size_t mark = w->n_ev;
+			qid++;
+			assert_int_equal(rn_node_lookup(w->node[s], w->now, &ids[d], qid), 0);
+			fake_pump(w, 1000);
+			const fake_event *del =
+				find_event(w, mark, (int)d, RN_EV_LOOKUP_DELIVERED, qid);
+			const fake_event *done =
+				find_event(w, mark, (int)s, RN_EV_LOOKUP_DONE, qid);
+			if (!del)
+				fail_seed("lookup not delivered at the owner", d);
+			if (!done)
+				fail_seed("lookup not answered at the source", s);
+			assert_memory_equal(del->ev.peer.b, ids[s].b, RN_ID_LEN);
+			assert_memory_equal(done->ev.peer.b, ids[d].b, RN_ID_LEN);
+			assert_int_equal(done->ev.hops, del->ev.hops);
+			assert_true(del->ev.hops < n);
+			assert_true(done->ev.hops_back < n);
+			assert_true(del->at <= done->at);
+			/* delivered nowhere else, exactly once */
+			for (uint32_t o = 0; o < n; o++)
+				if (o != d)
+					assert_null(find_event(w, mark, (int)o,
+							       RN_EV_LOOKUP_DELIVERED, qid));
+			assert_int_equal(fake_count_events(w, -1, RN_EV_LOOKUP_DONE) +
+						 0,
+					 fake_count_events(w, -1, RN_EV_LOOKUP_DONE));
+		}
+	/* an id no node has: not delivered, not answered, dropped once */
+	rn_id ghost = ids[0];
+	ghost.b[RN_ID_LEN - 1] ^= 1;
+	uint32_t noroute = 0;
+	for (uint32_t i = 0; i < n; i++)
+		noroute += rn_node_get_stats(w->node[i])->drop_noroute;
+	size_t mark = w->n_ev;
+	assert_int_equal(rn_node_lookup(w->node[2], w->now, &ghost, 777), 0);
+	fake_pump(w, 2000);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_null(find_event(w, mark, (int)i, RN_EV_LOOKUP_DELIVERED, 777));
+		assert_null(find_event(w, mark, (int)i, RN_EV_LOOKUP_DONE, 777));
+	}
+	uint32_t noroute2 = 0;
+	for (uint32_t i = 0; i < n; i++)
+		noroute2 += rn_node_get_stats(w->node[i])->drop_noroute;
+	assert_int_equal(noroute2, noroute + 1);
+}
+
+/* ---- hostile and stray input -------------------------------------------- */
+
+static uint64_t total_sends(const fake_world *w) { return w->sends; }
+
+static void test_undecodable(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	build_ring(w, 5, 20000);
+	check_ring(w, 5);
+	fake_drain(w, 1000);
+	rn_node *a = w->node[0];
+	const rn_node_stats *st = rn_node_get_stats(a);
+	static const uint8_t hostile[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t c1[] = {0xc1};
+	static const uint8_t deep[] = {0x91, 0x91, 0x91, 0x91, 0x91, 0x91,
+				       0x91, 0x91, 0x91, 0x91, 0x01};
+	static const uint8_t badver[] = {0x93, 0x03, 0x02, 0x05}; /* PING v2 */
+	static const uint8_t trunc_ping[] = {0x93, 0x03, 0x01};
+	static const uint8_t garbage[] = "GET / HTTP/1.1\r\n\r\n";
+	struct {
+		const uint8_t *p;
+		size_t n;
+	} in[] = {{hostile, sizeof hostile}, {c1, 1}, {deep, sizeof deep},
+		  {badver, sizeof badver}, {trunc_ping, sizeof trunc_ping},
+		  {garbage, sizeof garbage - 1}, {c1, 0}};
+	const size_t n_in = sizeof in / sizeof in[0];
+	/* from the linked peer and from a stranger alike */
+	rn_ep stranger;
+	rn_ep_from_ipv4(&stranger, 0xCB007109u, 9);
+	uint32_t dec0 = st->drop_decode;
+	uint64_t rx0 = st->rx_pkts, sends0 = total_sends(w);
+	for (size_t i = 0; i < n_in; i++) {
+		rn_node_recv(a, w->now, &w->ep[1], in[i].p, in[i].n);
+		rn_node_recv(a, w->now, &stranger, in[i].p, in[i].n);
+	}
+	assert_int_equal(st->drop_decode, dec0 + 2 * n_in);
+	assert_true(st->rx_pkts == rx0 + 2 * n_in);
+	assert_true(total_sends(w) == sends0);
+	assert_int_equal(w->q_len, 0);
+	/* control: a good PING from the peer is answered */
+	static const uint8_t ping[] = {0x93, 0x03, 0x01, 0x05};
+	rn_node_recv(a, w->now, &w->ep[1], ping, sizeof ping);
+	assert_int_equal(st->drop_decode, dec0 + 2 * n_in);
+	assert_true(total_sends(w) == sends0 + 1);
+	assert_int_equal(w->q_len, 1);
+	assert_int_equal(w->q[w->q_head].data[1], RN_MSG_PONG);
+	assert_true(rn_ep_eq(&w->q[w->q_head].to, &w->ep[1]));
+	/* the ring is unharmed */
+	fake_pump(w, 10000);
+	check_ring(w, 5);
+}
+
+static void test_unknown_endpoint(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	build_ring(w, 5, 20000);
+	check_ring(w, 5);
+	fake_drain(w, 1000);
+	rn_node *a = w->node[0];
+	const rn_node_stats *st = rn_node_get_stats(a);
+	rn_ep stranger;
+	rn_ep_from_ipv4(&stranger, 0xCB007109u, 9);
+	/* one valid datagram of each non-HELLO type */
+	uint8_t body[16];
+	size_t body_len;
+	rn_body b;
+	b.type = RN_BODY_LOOKUP;
+	b.u.lookup.qid = 5;
+	assert_int_equal(rn_body_encode(&b, body, sizeof body, &body_len), 0);
+	rn_msg msgs[7];
+	memset(msgs, 0, sizeof msgs);
+	msgs[0].type = RN_MSG_PING;
+	msgs[1].type = RN_MSG_PONG;
+	msgs[2].type = RN_MSG_CLOSE;
+	msgs[2].u.close.reason = RN_CLOSE_LEAVING;
+	msgs[3].type = RN_MSG_NEIGHBORS;
+	msgs[4].type = RN_MSG_ROUTED;
+	msgs[4].u.routed.src = *rn_node_id(w->node[1]);
+	msgs[4].u.routed.dst = *rn_node_id(a);
+	msgs[4].u.routed.ttl = 10;
+	msgs[4].u.routed.body = body;
+	msgs[4].u.routed.body_len = body_len;
+	msgs[5].type = RN_MSG_HOP_ACK;
+	/* a HELLO_ACK nobody asked for (a is JOINED, stranger no bootstrap) */
+	msgs[6].type = RN_MSG_HELLO_ACK;
+	memset(msgs[6].u.hello.src.b, 0x42, RN_ID_LEN);
+	msgs[6].u.hello.kind = RN_KIND_NEAR;
+	msgs[6].u.hello.your_ep = w->ep[0];
+	uint32_t unk0 = st->drop_unknown, dec0 = st->drop_decode;
+	size_t links0 = rn_node_link_count(a), ev0 = w->n_ev;
+	uint32_t expect_unk = unk0;
+	for (size_t i = 0; i < 7; i++) {
+		uint8_t buf[RN_DGRAM_MAX];
+		size_t len;
+		assert_int_equal(rn_msg_encode(&msgs[i], buf, sizeof buf, &len), 0);
+		size_t q0 = w->q_len;
+		rn_node_recv(a, w->now, &stranger, buf, len);
+		/* HOP_ACK is matched by sequence alone (the link it went over
+		 * may have closed since); everything else is counted */
+		if (msgs[i].type != RN_MSG_HOP_ACK)
+			expect_unk++;
+		if (st->drop_unknown != expect_unk)
+			fail_msg("message type %u from a stranger: drop_unknown %u, "
+				 "expected %u",
+				 msgs[i].type, st->drop_unknown, expect_unk);
+		/* the only answer a stranger can get is one CLOSE FINAL, so
+		 * that a peer holding a stale half-link drops it; a CLOSE and
+		 * a HOP_ACK are never answered */
+		size_t replies = w->q_len - q0;
+		int may_answer = msgs[i].type != RN_MSG_CLOSE &&
+				 msgs[i].type != RN_MSG_HOP_ACK;
+		assert_true(replies <= (size_t)may_answer);
+		for (size_t k = q0; k < w->q_len; k++) {
+			const fake_send *r = &w->q[(w->q_head + k) % FAKE_SENDS_MAX];
+			rn_msg rm;
+			assert_true(rn_ep_eq(&r->to, &stranger));
+			assert_int_equal(rn_msg_decode(&w->zone, r->data, r->len, &rm), 0);
+			assert_int_equal(rm.type, RN_MSG_CLOSE);
+			assert_int_equal(rm.u.close.reason, RN_CLOSE_FINAL);
+		}
+	}
+	assert_int_equal(st->drop_decode, dec0);
+	assert_int_equal(rn_node_link_count(a), links0);
+	assert_int_equal(w->n_ev, ev0); /* in particular no lookup delivered */
+	/* control: the same PING from the peer's endpoint is answered with a
+	 * PONG and not counted as unknown */
+	uint8_t buf[RN_DGRAM_MAX];
+	size_t len;
+	assert_int_equal(rn_msg_encode(&msgs[0], buf, sizeof buf, &len), 0);
+	size_t q0 = w->q_len;
+	rn_node_recv(a, w->now, &w->ep[1], buf, len);
+	assert_int_equal(st->drop_unknown, expect_unk);
+	assert_int_equal(w->q_len, q0 + 1);
+	assert_int_equal(w->q[(w->q_head + q0) % FAKE_SENDS_MAX].data[1], RN_MSG_PONG);
+	/* same address, other port: still a stranger */
+	rn_ep near_miss = w->ep[1];
+	near_miss.port++;
+	rn_node_recv(a, w->now, &near_miss, buf, len);
+	assert_int_equal(st->drop_unknown, expect_unk + 1);
+	/* the ring is unharmed */
+	fake_pump(w, 10000);
+	check_ring(w, 5);
+}
+
+/* ---- link death and leaving --------------------------------------------- */
+
+/* Node 4 of a ring of five crashes: each survivor that linked to it pings
+ * it ping_tries_max times, declares the link dead within keepalive + ping
+ * timeouts, and the four close the ring among themselves. */
+static void test_dead_link(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	const rn_settings *s = &w->settings;
+	const uint32_t n = 5, x = 4;
+	build_ring(w, n, 20000);
+	check_ring(w, n);
+	fake_drain(w, 1000);
+	rn_id idx = *rn_node_id(w->node[x]);
+	int linked[5] = {0};
+	uint64_t pings0[5];
+	for (uint32_t i = 0; i < x; i++) {
+		linked[i] = has_link_to(w, i, &idx);
+		assert_int_equal(rn_node_get_stats(w->node[i])->links_dead, 0);
+		pings0[i] = w->sent_type[i][RN_MSG_PING];
+	}
+	/* at least its ring neighbours link to it */
+	assert_true(linked[0] + linked[1] + linked[2] + linked[3] >= 2);
+	size_t ev0 = w->n_ev;
+	uint64_t lost_pings0 = w->lost_type[RN_MSG_PING];
+	rn_time t_crash = w->now;
+	fake_crash(w, x);
+	rn_time t_dead[5] = {0};
+	const rn_time limit = t_crash + RN_MS(s->keepalive_far_ms) +
+			      RN_MS(s->ping_tries_max * s->rto_max_ms) +
+			      RN_MS(3 * s->timer_slack_ms) + RN_MS(1000);
+	while (w->now < limit + RN_MS(10000)) {
+		fake_pump(w, 100);
+		for (uint32_t i = 0; i < x; i++)
+			if (!t_dead[i] && rn_node_get_stats(w->node[i])->links_dead)
+				t_dead[i] = w->now;
+	}
+	for (uint32_t i = 0; i < x; i++) {
+		const rn_node_stats *st = rn_node_get_stats(w->node[i]);
+		if (!linked[i]) {
+			assert_int_equal(st->links_dead, 0);
+			continue;
+		}
+		if (!t_dead[i])
+			fail_seed("silent link never declared dead", i);
+		assert_int_equal(st->links_dead, 1);
+		assert_true(t_dead[i] <= limit);
+		/* no sooner than ping_tries_max pings could go unanswered */
+		assert_true(t_dead[i] >= t_crash + RN_MS(s->ping_tries_max * s->rto_min_ms));
+		assert_true(w->sent_type[i][RN_MSG_PING] - pings0[i] >= s->ping_tries_max);
+		assert_int_equal(count_link_down(w, ev0, i, &idx), 1);
+		assert_false(has_link_to(w, i, &idx));
+	}
+	assert_true(w->lost_type[RN_MSG_PING] - lost_pings0 >= s->ping_tries_max);
+	check_ring(w, n);
+}
+
+static void test_dead_link_not_early(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	const rn_settings *s = &w->settings;
+	build_ring(w, 5, 20000);
+	check_ring(w, 5);
+	fake_drain(w, 1000);
+	fake_crash(w, 4);
+	/* the first unanswered ping goes out after at most a keepalive
+	 * interval; death needs ping_tries_max RTOs more, so nothing can be
+	 * declared dead within ping_tries_max * rto_min_ms of the crash */
+	fake_pump(w, s->ping_tries_max * s->rto_min_ms - 1);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(rn_node_get_stats(w->node[i])->links_dead, 0);
+}
+
+static void test_leave(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	const uint32_t n = 5, x = 4;
+	build_ring(w, n, 20000);
+	check_ring(w, n);
+	fake_drain(w, 1000);
+	rn_id idl = *rn_node_id(w->node[x]);
+	int linked[5] = {0}, n_linked = 0;
+	for (uint32_t i = 0; i < x; i++)
+		n_linked += linked[i] = has_link_to(w, i, &idl);
+	assert_true(n_linked >= 2);
+	size_t ev0 = w->n_ev;
+	uint64_t close0 = w->sent_type[x][RN_MSG_CLOSE];
+	size_t up_links = 0;
+	{
+		rn_link_info li[32];
+		size_t k = rn_node_links(w->node[x], li, 32);
+		for (size_t j = 0; j < k && j < 32; j++)
+			up_links += li[j].up;
+	}
+	rn_node_leave(w->node[x], w->now);
+	assert_int_equal(rn_node_state(w->node[x]), RN_NODE_LEFT);
+	assert_int_equal(rn_node_link_count(w->node[x]), 0);
+	assert_true(w->ctx[x].deadline == RN_TIME_NEVER);
+	/* one CLOSE to each peer it had a link up with */
+	assert_true(w->sent_type[x][RN_MSG_CLOSE] - close0 == up_links);
+	/* delivering them is enough: no timer needed */
+	fake_drain(w, 100);
+	for (uint32_t i = 0; i < x; i++) {
+		if (has_link_to(w, i, &idl))
+			fail_seed("peer kept the link of a leaving node", i);
+		assert_int_equal(count_link_down(w, ev0, i, &idl), (size_t)linked[i]);
+		/* a graceful close is not a death */
+		assert_int_equal(rn_node_get_stats(w->node[i])->links_dead, 0);
+	}
+	/* a left node ignores everything */
+	const rn_node_stats *st = rn_node_get_stats(w->node[x]);
+	uint64_t rx = st->rx_pkts, sends = w->sends;
+	static const uint8_t ping[] = {0x93, 0x03, 0x01, 0x05};
+	rn_node_recv(w->node[x], w->now, &w->ep[0], ping, sizeof ping);
+	rn_node_on_timeout(w->node[x], w->now);
+	assert_true(st->rx_pkts == rx);
+	assert_true(w->sends == sends);
+	rn_node_leave(w->node[x], w->now); /* twice is harmless */
+	assert_true(w->sends == sends);
+	fake_crash(w, x);
+	/* the rest closes the ring, without declaring anything dead */
+	fake_pump(w, 30000);
+	check_ring(w, n);
+	for (uint32_t i = 0; i < x; i++)
+		assert_int_equal(rn_node_get_stats(w->node[i])->links_dead, 0);
+}
+
+static void test_bootstrap_unreachable(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	assert_non_null(fake_add_node(w));
+	rn_ep nowhere;
+	rn_ep_from_ipv4(&nowhere, 0xCB007101u, 4000);
+	assert_int_equal(rn_node_join(w->node[0], w->now, &nowhere, 1), 0);
+	fake_pump(w, 20000);
+	/* keeps trying, stays JOINING, never claims a ring */
+	assert_int_equal(rn_node_state(w->node[0]), RN_NODE_JOINING);
+	assert_int_equal(fake_count_events(w, 0, RN_EV_JOINED), 0);
+	assert_true(w->sent_type[0][RN_MSG_HELLO] >= 2);
+	assert_true(w->undeliverable >= 2);
+	rn_id buf;
+	assert_null(rn_node_succ(w->node[0], &buf));
+}
+
+int main(void)
+{
+	assert_true(sodium_init() >= 0);
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_new_refuses_bad_vip),
+		T(test_join_alone),
+		T(test_join_two),
+		T(test_ring_of_five),
+		T(test_ring_of_three_and_four),
+		T(test_lookup),
+		T(test_undecodable),
+		T(test_unknown_endpoint),
+		T(test_dead_link),
+		T(test_dead_link_not_early),
+		T(test_leave),
+		T(test_bootstrap_unreachable),
+	};
+#undef T
+	printf("# RN_TEST_SEED=%llu\n", (unsigned long long)rn_test_seed());
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
