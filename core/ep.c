@@ -34,11 +34,6 @@ uint32_t rn_ep_ipv4(const rn_ep *ep)
 	       (uint32_t)ep->addr[14] << 8 | ep->addr[15];
 }
 
-int rn_ep_eq(const rn_ep *a, const rn_ep *b)
-{
-	return a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
-}
-
 int rn_ep_is_zero(const rn_ep *ep)
 {
 	static const uint8_t zero[16];

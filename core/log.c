@@ -75,6 +75,6 @@ void rn_log_limited(rn_logger *lg, rn_time now, int level, const char *fmt,
 
 const char *rn_log_level_name(int level)
 {
-	static const char *names[] = {"error", "warn", "info", "debug", "trace"};
+	static const char *const names[] = {"error", "warn", "info", "debug", "trace"};
 	return level >= 0 && level <= RN_LOG_TRACE ? names[level] : "?";
 }

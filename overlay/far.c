@@ -1,7 +1,7 @@
 /* Structured far links: two-way (or one-way) Chord fingers, or Symphony.
  *
- * Fingers. Far slot s = dir * 160 + i stands for the offset interval
- * [2^i, 2^(i+1)) clockwise (dir 0) or its mirror counter-clockwise (dir 1).
+ * Fingers. Far slot s = dir * 160 + i stands for the offsets just past
+ * 2^i clockwise (dir 0) or counter-clockwise (dir 1): see slot_interval.
  * Every far_refresh_ms a node looks at the intervals from the one holding
  * its nearest neighbour on that side up to i = 159; an interval with no
  * usable link inside gets one connect-to-me (CTM, purpose FAR) routed to
@@ -58,26 +58,26 @@ double rn_far_estimate_size(const rn_node *n)
 	return (double)(cs + cp) / span;
 }
 
-/* The offset interval of a finger slot: [lo, hi) going clockwise. */
+/* The offsets that make a good finger for a slot, [lo, hi) clockwise:
+ * the first quarter of the slot's octave, [2^i, 2^i + 2^(i-2)), or its
+ * mirror counter-clockwise. Chord's finger i is the first node at or after
+ * 2^i; a link late in the octave (say at 1.9 * 2^i) is a poor finger for
+ * the distances below it, so it does not count. */
+#define FINGER_WINDOW_SHIFT 2
 static void slot_interval(unsigned slot, rn_id *lo, rn_id *hi)
 {
 	unsigned dir = slot / 160, i = slot % 160;
+	unsigned w = i >= FINGER_WINDOW_SHIFT ? i - FINGER_WINDOW_SHIFT : 0;
 	rn_id zero;
 	memset(&zero, 0, sizeof zero);
 	if (dir == 0) {
 		rn_id_add_pow2(lo, &zero, i);
-		if (i == 159)
-			memset(hi, 0xff, sizeof *hi);
-		else
-			rn_id_add_pow2(hi, &zero, i + 1);
+		rn_id_add_pow2(hi, lo, w);
 	} else {
-		/* (-2^(i+1), -2^i] == [2^160 - 2^(i+1) + 1, 2^160 - 2^i + 1) */
-		rn_id_sub_pow2(lo, &zero, i + 1);
-		rn_id_add_pow2(lo, lo, 0);
+		/* (-(2^i + 2^w), -2^i]  ==  [-2^i - 2^w + 1, -2^i + 1) */
 		rn_id_sub_pow2(hi, &zero, i);
 		rn_id_add_pow2(hi, hi, 0);
-		if (i == 159)
-			lo->b[RN_ID_LEN - 1] = 1; /* whole lower half */
+		rn_id_sub_pow2(lo, hi, w);
 	}
 }
 

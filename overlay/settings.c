@@ -24,7 +24,7 @@ void rn_settings_default(rn_settings *s)
 	s->hello_tries_max = 4;
 	s->timer_slack_ms = 500;
 
-	s->near_announce_ms = 20;
+	s->near_announce_ms = 250;
 	s->stabilize_ms = 30000;
 	s->ring_check_ms = 300000;
 	s->far_refresh_ms = 120000;

@@ -85,7 +85,7 @@ static double ratio(uint64_t a, uint64_t b)
 
 static const char *far_name(uint32_t k)
 {
-	static const char *n[] = {"fingers2", "fingers1", "symphony", "none"};
+	static const char *const n[] = {"fingers2", "fingers1", "symphony", "none"};
 	return k < 4 ? n[k] : "?";
 }
 

@@ -563,6 +563,13 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 	res->peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024u;
 	r->phase = "done";
 	progress(r, 1);
+	if (p->settings.log_level >= RN_LOG_INFO) {
+		static const char *const names[] = {"?", "hello", "hello_ack", "ping", "pong",
+					      "close", "neighbors", "routed", "hop_ack"};
+		for (int ty = 1; ty <= 8; ty++)
+			fprintf(stderr, "datagrams %-10s %llu\n", names[ty],
+				(unsigned long long)w->pkts_by_type[ty]);
+	}
 	sim_world_deinit(w);
 	free(r->pending);
 	free(r->join_s);

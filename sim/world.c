@@ -72,6 +72,8 @@ static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf,
 	uint32_t from, dst;
 	sim_world *w = world_of(ctx, &from);
 	w->pkts_sent++;
+	if (len > 1)
+		w->pkts_by_type[buf[1] & 15]++;
 	if (node_of_ep(w, to, &dst) || !(w->nodes[dst].flags & SIM_ALIVE)) {
 		w->pkts_lost++;
 		return;
