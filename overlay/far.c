@@ -225,8 +225,14 @@ uint32_t rn_far_tick(rn_node *n, rn_time now, uint32_t now_ms)
 			symphony_round(n, now);
 		else
 			fingers_round(n, now, s->far_kind == RN_FAR_FINGERS2);
-		n->t_far = now_ms + s->far_refresh_ms / 2 +
-			   (uint32_t)rn_prng_below(&n->prng, s->far_refresh_ms);
+		/* While the node is young the ring around it may still be
+		 * growing, so look again after as long as it has been joined
+		 * (1 s, 2 s, 4 s, ...) before settling on far_refresh_ms. */
+		uint32_t age = now_ms - n->joined_ms, period = s->far_refresh_ms;
+		if (age < period / 2)
+			period = age < 1000 ? 1000 : age;
+		n->t_far = now_ms + period / 2 +
+			   (uint32_t)rn_prng_below(&n->prng, period);
 	}
 	return n->t_far;
 }

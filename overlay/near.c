@@ -6,9 +6,10 @@
  * recomputed whenever a link comes, goes or changes role.
  *
  * Convergence (Brunet's near-connection overlord, simplified):
- *  - a node announces its near set (NEIGHBORS) to its near links when the
- *    set changes (coalesced over near_announce_ms), to a new link made for
- *    nearness, and every stabilize_ms to its successor and predecessor;
+ *  - a node announces its near set (NEIGHBORS) to its near links when it
+ *    lost a near link (coalesced over near_announce_ms), to every new link
+ *    made for nearness, and every stabilize_ms to its successor and
+ *    predecessor;
  *  - a node that hears of a node inside its own window links to it;
  *  - when a near link is lost, or every ring_check_ms, the node sends a
  *    connect-to-me (CTM) for its own id through a far link; it lands on the
@@ -47,13 +48,17 @@ void rn_near_recompute(rn_node *n, rn_time now)
 		}
 	}
 	uint32_t now_ms = rn_ms(n, now);
-	if (changed && !n->near_dirty) {
+	/* Gains need no announcement: a newcomer gets our list in answer to
+	 * its HELLO and says HELLO to everyone in its own window. Losses do:
+	 * our other neighbours may need a replacement from our list. */
+	if (changed && n->near_lost && !n->near_dirty) {
 		n->near_dirty = 1;
 		n->t_announce = now_ms + s->near_announce_ms;
 		rn_node_want_deadline(n, now, n->t_announce);
 	}
 	if (n->state == RN_NODE_JOINING && total > 0) {
 		n->state = RN_NODE_JOINED;
+		n->joined_ms = now_ms;
 		n->t_far = now_ms + s->far_start_ms;
 		rn_node_want_deadline(n, now, n->t_far);
 		rn_node_emit(n, RN_EV_JOINED, NULL, 0, 0, 0);
@@ -229,6 +234,7 @@ uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
 	if (n->near_dirty) {
 		if (rn_ms_due(n->t_announce, now_ms)) {
 			n->near_dirty = 0;
+			n->near_lost = 0;
 			for (uint32_t i = 0; i < n->links.n; i++)
 				if (n->links.v[i].flags & RN_LF_NEAR)
 					rn_near_send_neighbors(n, &n->links.v[i]);

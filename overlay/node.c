@@ -218,8 +218,10 @@ void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead)
 	rn_link *l = &n->links.v[idx];
 	rn_id peer;
 	int was_up = l->state == RN_LINK_UP;
-	if (l->flags & RN_LF_NEAR)
+	if (l->flags & RN_LF_NEAR) {
 		n->n_neigh_lost++;
+		n->near_lost = 1;
+	}
 	if (dead == 1) {
 		n->stats.links_dead++;
 		char hex[RN_ID_HEX_LEN + 1];
@@ -633,6 +635,7 @@ int rn_node_join(rn_node *n, rn_time now, const rn_ep *boot, size_t n_boot)
 	n->t_ring_check = now_ms + s->ring_check_ms;
 	if (!n->n_boot) {
 		n->state = RN_NODE_JOINED;
+		n->joined_ms = now_ms;
 		rn_node_emit(n, RN_EV_JOINED, NULL, 0, 0, 0);
 		n->t_far = now_ms + s->far_start_ms;
 	} else {

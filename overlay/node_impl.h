@@ -40,7 +40,8 @@ struct rn_node {
 	rn_prng prng;
 	rn_links links;
 	uint8_t state;
-	uint8_t near_dirty;
+	uint8_t near_dirty;  /* announce the near set at t_announce */
+	uint8_t near_lost;   /* a near link was lost since the last announce */
 	uint8_t n_boot;
 	rn_ep *boot;
 
@@ -53,6 +54,7 @@ struct rn_node {
 
 	uint32_t n_neigh_lost; /* near links lost since last repair request */
 	uint32_t far_rounds;
+	uint32_t joined_ms;    /* when the node last became JOINED */
 
 	rn_node_stats stats;
 };

@@ -1,0 +1,478 @@
+/* Writes the seed corpora of the fuzz targets: real encodings of every
+ * message and body type (with the limits: 0 and RN_NEIGHBORS_MAX neighbours,
+ * 1 and RN_CTM_EPS_MAX endpoints, an empty and a full body), a few generic
+ * and hostile msgpack objects, and node scripts (fuzz_node_script.h) that
+ * drive joins, lookups, keepalive, leave and restart and feed real messages
+ * with the real node ids.
+ *
+ *   fuzz_gen_corpus <dir>     writes <dir>/{mp,msg,body,node}/seed-*
+ *
+ * The directories must exist. Output is deterministic.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ep.h"
+#include "core/id.h"
+#include "overlay/msg.h"
+
+#include "fuzz_node_script.h"
+
+static const char *out_dir;
+static int failed;
+
+static void put(const char *target, const char *name, const uint8_t *p,
+		size_t n)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s/seed-%s", out_dir, target, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, n, f) != n) {
+		perror(path);
+		failed = 1;
+	}
+	if (f && fclose(f))
+		failed = 1;
+}
+
+static rn_id node_id(unsigned k)
+{
+	uint8_t g[32];
+	uint32_t vip = FZ_VIP_BASE + k;
+	uint8_t v[4] = {(uint8_t)(vip >> 24), (uint8_t)(vip >> 16),
+			(uint8_t)(vip >> 8), (uint8_t)vip};
+	rn_id id;
+	memset(g, FZ_GROUP_BYTE, sizeof g);
+	rn_id_hash(&id, g, sizeof g, v, sizeof v, NULL, 0);
+	return id;
+}
+
+static rn_ep node_ep(unsigned k)
+{
+	rn_ep ep;
+	rn_ep_from_ipv4(&ep, FZ_ADDR_BASE + k, FZ_PORT);
+	return ep;
+}
+
+/* ---- messages and bodies ---------------------------------------------- */
+
+typedef struct seed {
+	char name[32];
+	uint8_t b[RN_DGRAM_MAX];
+	size_t n;
+} seed;
+
+static seed msgs[64], bodies[16];
+static unsigned n_msgs, n_bodies;
+
+static void add_body(const char *name, const rn_body *b)
+{
+	seed *s = &bodies[n_bodies++];
+	snprintf(s->name, sizeof s->name, "%s", name);
+	if (rn_body_encode(b, s->b, sizeof s->b, &s->n)) {
+		fprintf(stderr, "cannot encode body %s\n", name);
+		exit(1);
+	}
+}
+
+static void add_msg(const char *name, const rn_msg *m)
+{
+	seed *s = &msgs[n_msgs++];
+	snprintf(s->name, sizeof s->name, "%s", name);
+	if (rn_msg_encode(m, s->b, sizeof s->b, &s->n)) {
+		fprintf(stderr, "cannot encode message %s\n", name);
+		exit(1);
+	}
+}
+
+static void make_bodies(void)
+{
+	rn_body b;
+	memset(&b, 0, sizeof b);
+	b.type = RN_BODY_CTM;
+	b.u.ctm.purpose = RN_CTM_NEAR;
+	b.u.ctm.n_eps = 1;
+	b.u.ctm.eps[0] = node_ep(1);
+	add_body("ctm-near", &b);
+	b.u.ctm.purpose = RN_CTM_FAR;
+	b.u.ctm.token = 161;
+	b.u.ctm.n_eps = RN_CTM_EPS_MAX;
+	for (unsigned i = 0; i < RN_CTM_EPS_MAX; i++)
+		b.u.ctm.eps[i] = node_ep(i);
+	add_body("ctm-far-4eps", &b);
+	memset(&b, 0, sizeof b);
+	b.type = RN_BODY_LOOKUP;
+	b.u.lookup.qid = 7;
+	add_body("lookup", &b);
+	b.u.lookup.qid = UINT64_MAX;
+	add_body("lookup-maxqid", &b);
+	b.type = RN_BODY_LOOKUP_REPLY;
+	b.u.lookup.qid = 0x0102030405060708ull;
+	b.u.lookup.hops = 3;
+	add_body("lookup-reply", &b);
+}
+
+static void make_msgs(void)
+{
+	rn_msg m;
+	rn_id a = node_id(0), b = node_id(1);
+	static const uint8_t full_body[RN_BODY_MAX] = {0x93, 2, 1};
+
+	memset(&m, 0, sizeof m);
+	m.type = RN_MSG_HELLO;
+	m.u.hello.src = a;
+	m.u.hello.kind = RN_KIND_LEAF;
+	m.u.hello.your_ep = node_ep(1);
+	m.u.hello.ts_ms = 1234;
+	add_msg("hello-leaf", &m);
+	m.u.hello.kind = RN_KIND_FAR_REPLY | RN_KIND_NEAR;
+	m.u.hello.token = 0xffffffffu;
+	add_msg("hello-farreply", &m);
+	m.type = RN_MSG_HELLO_ACK;
+	m.u.hello.kind = RN_KIND_NEAR;
+	m.u.hello.token = 0;
+	add_msg("hello-ack", &m);
+
+	memset(&m, 0, sizeof m);
+	m.type = RN_MSG_PING;
+	m.u.ping.ts_ms = 5000;
+	add_msg("ping", &m);
+	m.type = RN_MSG_PONG;
+	m.u.ping.ts_ms = 0x80000000u;
+	add_msg("pong", &m);
+
+	for (uint8_t r = 1; r <= RN_CLOSE_REASON_MAX; r++) {
+		char name[32];
+		memset(&m, 0, sizeof m);
+		m.type = RN_MSG_CLOSE;
+		m.u.close.reason = r;
+		snprintf(name, sizeof name, "close-%u", r);
+		add_msg(name, &m);
+	}
+
+	memset(&m, 0, sizeof m);
+	m.type = RN_MSG_NEIGHBORS;
+	add_msg("neighbors-0", &m);
+	m.u.neighbors.n = 2;
+	m.u.neighbors.v[0].id = a;
+	m.u.neighbors.v[0].ep = node_ep(0);
+	m.u.neighbors.v[1].id = node_id(2);
+	m.u.neighbors.v[1].ep = node_ep(2);
+	add_msg("neighbors-2", &m);
+	m.u.neighbors.n = RN_NEIGHBORS_MAX;
+	for (unsigned i = 0; i < RN_NEIGHBORS_MAX; i++) {
+		rn_id_add_pow2(&m.u.neighbors.v[i].id, &b, 150 + i % 10);
+		rn_ep_from_ipv4(&m.u.neighbors.v[i].ep, 0x0a000000u + i, 4000);
+	}
+	add_msg("neighbors-16", &m);
+
+	for (unsigned i = 0; i < n_bodies; i++) {
+		char name[40];
+		memset(&m, 0, sizeof m);
+		m.type = RN_MSG_ROUTED;
+		m.u.routed.hop_seq = 1;
+		m.u.routed.src = b;
+		m.u.routed.dst = a;
+		m.u.routed.mode = bodies[i].b[1] == RN_BODY_CTM
+					  ? RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC
+					  : RN_ROUTE_EXACT;
+		m.u.routed.ttl = 64;
+		m.u.routed.body = bodies[i].b;
+		m.u.routed.body_len = bodies[i].n;
+		snprintf(name, sizeof name, "routed-%.20s", bodies[i].name);
+		add_msg(name, &m);
+	}
+	memset(&m, 0, sizeof m);
+	m.type = RN_MSG_ROUTED;
+	m.u.routed.hop_seq = 0xfffffffeu;
+	m.u.routed.src = a;
+	m.u.routed.dst = b;
+	m.u.routed.mode = RN_ROUTE_CLOSEST;
+	m.u.routed.hops = 255;
+	m.u.routed.ttl = 255;
+	add_msg("routed-empty", &m);
+	m.u.routed.body = full_body;
+	m.u.routed.body_len = sizeof full_body;
+	add_msg("routed-fullbody", &m);
+
+	memset(&m, 0, sizeof m);
+	m.type = RN_MSG_HOP_ACK;
+	m.u.hop_ack.hop_seq = 1;
+	add_msg("hop-ack", &m);
+}
+
+/* Generic and hostile msgpack for the pre-check. */
+static void make_mp(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t b[40];
+		size_t n;
+	} v[] = {
+		{"nil", {0xc0}, 1},
+		{"map-mixed", {0x82, 0xa1, 'k', 0xcb, 0x3f, 0xf0, 0, 0, 0, 0,
+			       0, 0, 0xc4, 2, 1, 2, 0x92, 0xff, 0xd0, 0x80}, 20},
+		{"str8", {0xd9, 3, 'a', 'b', 'c'}, 5},
+		{"ext", {0xc7, 2, 5, 1, 2, 0xd4, 1, 9}, 5},
+		{"fixext16", {0xd8, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+			      13, 14, 15}, 18},
+		{"float32", {0xca, 0x7f, 0xc0, 0, 0}, 5},
+		{"array16", {0xdc, 0, 3, 1, 2, 3}, 6},
+		{"array32", {0xdd, 0, 0, 0, 2, 0xc2, 0xc3}, 7},
+		{"map16", {0xde, 0, 1, 0xcc, 200, 0xcd, 1, 0}, 8},
+		{"depth8", {0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91,
+			    0x90}, 9},
+		{"depth9", {0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91,
+			    0x91, 0x90}, 10},
+		{"hostile-array32", {0xdd, 0xff, 0xff, 0xff, 0xff}, 5},
+		{"hostile-map32", {0xdf, 0x7f, 0xff, 0xff, 0xff, 0}, 6},
+		{"hostile-bin32", {0xc6, 0xff, 0xff, 0xff, 0xff}, 5},
+		{"hostile-ext32", {0xc9, 0xff, 0xff, 0xff, 0xff, 1}, 6},
+		{"unused-c1", {0x91, 0xc1}, 2},
+		{"trailing", {0x01, 0x02}, 2},
+		{"int64", {0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0}, 9},
+	};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		put("mp", v[i].name, v[i].b, v[i].n);
+}
+
+/* ---- node scripts ----------------------------------------------------- */
+
+typedef struct script {
+	uint8_t b[4096];
+	size_t n;
+} script;
+
+static void s_u8(script *s, unsigned v)
+{
+	if (s->n < sizeof s->b)
+		s->b[s->n++] = (uint8_t)v;
+}
+
+static void s_bytes(script *s, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		s_u8(s, p[i]);
+}
+
+static void s_raw(script *s, unsigned k, unsigned ep, const seed *m)
+{
+	s_u8(s, OP_RAW);
+	s_u8(s, k);
+	s_u8(s, ep);
+	if (m->n < 255) {
+		s_u8(s, (unsigned)m->n);
+	} else {
+		s_u8(s, 255);
+		s_u8(s, (unsigned)(m->n >> 8));
+		s_u8(s, (unsigned)m->n);
+	}
+	s_bytes(s, m->b, m->n);
+}
+
+static void s_time(script *s, unsigned t)
+{
+	s_u8(s, OP_TIME);
+	s_u8(s, t);
+}
+
+static void s_run(script *s, unsigned r)
+{
+	s_u8(s, OP_RUN);
+	s_u8(s, r);
+}
+
+static void s_lookup(script *s, unsigned k, unsigned id_sel, unsigned qid)
+{
+	s_u8(s, OP_LOOKUP);
+	s_u8(s, k);
+	s_u8(s, id_sel);
+	for (int i = 0; i < 7; i++)
+		s_u8(s, 0);
+	s_u8(s, qid);
+}
+
+static void s_put(const char *name, const script *s)
+{
+	put("node", name, s->b, s->n);
+}
+
+static void make_scripts(void)
+{
+	script s;
+	char name[64];
+
+	/* just the setup, in every mode */
+	for (unsigned h = 0; h < 32; h += 1) {
+		if ((h & HDR_VERBOSE) && h != (HDR_VERBOSE | HDR_THREE_NODES))
+			continue;
+		s.n = 0;
+		s_u8(&s, h);
+		snprintf(name, sizeof name, "setup-%02x", h);
+		s_put(name, &s);
+	}
+
+	/* lookups both ways, then a long quiet time with keepalives */
+	s.n = 0;
+	s_u8(&s, HDR_THREE_NODES);
+	s_lookup(&s, 0, ID_NODE1, 1);
+	s_lookup(&s, 1, ID_NODE2, 2);
+	s_lookup(&s, 2, ID_NODE0, 3);
+	s_lookup(&s, 2, ID_NODE2, 4);
+	s_lookup(&s, 0, ID_ZERO, 5);
+	for (int i = 0; i < 6; i++)
+		s_run(&s, 7);
+	for (int i = 0; i < 8; i++) {
+		s_time(&s, 150);
+		s_run(&s, 3);
+	}
+	s_put("lookups-keepalive", &s);
+
+	/* leave, silence (links die), restart and rejoin */
+	s.n = 0;
+	s_u8(&s, HDR_THREE_NODES);
+	s_u8(&s, OP_LEAVE);
+	s_u8(&s, 1);
+	s_run(&s, 7);
+	s_time(&s, 130);
+	s_run(&s, 7);
+	s_u8(&s, OP_RESTART);
+	s_u8(&s, 1);
+	s_u8(&s, 1u << EP_NODE2);
+	s_u8(&s, OP_SETTLE);
+	s_lookup(&s, 1, ID_NODE0, 9);
+	s_run(&s, 7);
+	s_put("leave-restart", &s);
+
+	/* lost datagrams: hop-ack timeouts, reroutes, dead links */
+	s.n = 0;
+	s_u8(&s, HDR_THREE_NODES);
+	s_lookup(&s, 0, ID_NODE2, 1);
+	s_u8(&s, OP_DROP);
+	s_u8(&s, 255);
+	for (int i = 0; i < 10; i++) {
+		s_time(&s, 99);
+		s_u8(&s, OP_DROP);
+		s_u8(&s, 255);
+	}
+	s_time(&s, 180);
+	s_u8(&s, OP_SETTLE);
+	s_put("losses", &s);
+
+	/* replays of captured datagrams, plain and with a flipped byte */
+	s.n = 0;
+	s_u8(&s, HDR_THREE_NODES);
+	s_lookup(&s, 1, ID_NODE0, 1);
+	for (unsigned i = 0; i < 12; i++) {
+		s_u8(&s, OP_REPLAY);
+		s_u8(&s, i);
+		s_u8(&s, 0x80);
+		s_u8(&s, 0);
+		s_u8(&s, i * 3);
+		s_u8(&s, i % 3 ? 0x01 : 0);
+		s_run(&s, 0);
+	}
+	s_u8(&s, OP_TIMEOUT);
+	s_u8(&s, 2);
+	s_put("replays", &s);
+
+	/* time jumps over the u32 millisecond wrap-around */
+	s.n = 0;
+	s_u8(&s, 0);
+	s_time(&s, 250);
+	s_run(&s, 7);
+	s_time(&s, 255);
+	s_u8(&s, OP_SETTLE);
+	s_put("time-wrap", &s);
+
+	/* every real message, from a linked peer and from a stranger */
+	for (unsigned i = 0; i < n_msgs; i++) {
+		s.n = 0;
+		s_u8(&s, HDR_THREE_NODES);
+		s_raw(&s, 1, EP_NODE0, &msgs[i]);
+		s_run(&s, 2);
+		s_raw(&s, 0, i % 2 ? EP_STRANGER : EP_NODE2, &msgs[i]);
+		s_run(&s, 2);
+		snprintf(name, sizeof name, "raw-%s", msgs[i].name);
+		s_put(name, &s);
+	}
+
+	/* structured messages: a stranger says hello, routes, and closes */
+	s.n = 0;
+	s_u8(&s, 0);
+	s_u8(&s, OP_MSG); /* HELLO from a new id near node 0 */
+	s_u8(&s, 0);
+	s_u8(&s, EP_STRANGER);
+	s_u8(&s, RN_MSG_HELLO - 1);
+	s_u8(&s, ID_PLUS);
+	s_u8(&s, 0);
+	s_u8(&s, 9);
+	s_u8(&s, RN_KIND_NEAR);
+	s_u8(&s, 0);
+	s_u8(&s, 0);
+	s_u8(&s, EP_NODE0);
+	for (int i = 0; i < 4; i++)
+		s_u8(&s, 0);
+	s_run(&s, 3);
+	s_u8(&s, OP_MSG); /* ROUTED LOOKUP from it to node 1 */
+	s_u8(&s, 0);
+	s_u8(&s, EP_STRANGER);
+	s_u8(&s, RN_MSG_ROUTED - 1);
+	s_u8(&s, 1);
+	s_u8(&s, ID_PLUS);
+	s_u8(&s, 0);
+	s_u8(&s, 9);
+	s_u8(&s, ID_NODE1);
+	s_u8(&s, RN_ROUTE_EXACT);
+	s_u8(&s, 0);
+	s_u8(&s, 64);
+	s_u8(&s, RN_BODY_LOOKUP - 1);
+	s_u8(&s, 77);
+	s_run(&s, 7);
+	s_u8(&s, OP_MSG); /* NEIGHBORS with node 1 and a raw id */
+	s_u8(&s, 0);
+	s_u8(&s, EP_STRANGER);
+	s_u8(&s, RN_MSG_NEIGHBORS - 1);
+	s_u8(&s, 2);
+	s_u8(&s, ID_MINUS);
+	s_u8(&s, 1);
+	s_u8(&s, 1);
+	s_u8(&s, EP_V6);
+	s_u8(&s, ID_POW2);
+	s_u8(&s, 0);
+	s_u8(&s, 159);
+	s_u8(&s, EP_NODE3);
+	s_run(&s, 7);
+	s_time(&s, 110);
+	s_u8(&s, OP_MSG); /* CLOSE UNNEEDED */
+	s_u8(&s, 0);
+	s_u8(&s, EP_STRANGER);
+	s_u8(&s, RN_MSG_CLOSE - 1);
+	s_u8(&s, RN_CLOSE_UNNEEDED - 1);
+	s_run(&s, 7);
+	s_put("stranger", &s);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s <corpus dir>\n", argv[0]);
+		return 2;
+	}
+	out_dir = argv[1];
+	make_bodies();
+	make_msgs();
+	for (unsigned i = 0; i < n_bodies; i++) {
+		put("body", bodies[i].name, bodies[i].b, bodies[i].n);
+		put("mp", bodies[i].name, bodies[i].b, bodies[i].n);
+	}
+	for (unsigned i = 0; i < n_msgs; i++) {
+		put("msg", msgs[i].name, msgs[i].b, msgs[i].n);
+		put("mp", msgs[i].name, msgs[i].b, msgs[i].n);
+	}
+	make_mp();
+	make_scripts();
+	return failed;
+}
