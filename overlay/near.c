@@ -60,6 +60,7 @@ void rn_near_recompute(rn_node *n, rn_time now)
 		n->state = RN_NODE_JOINED;
 		n->joined_ms = now_ms;
 		n->t_far = now_ms + s->far_start_ms;
+		n->t_ring_check = now_ms + 2000;
 		rn_node_want_deadline(n, now, n->t_far);
 		rn_node_emit(n, RN_EV_JOINED, NULL, 0, 0, 0);
 		/* Leaf links have done their job: ask to close them. If a
@@ -87,6 +88,14 @@ void rn_near_recompute(rn_node *n, rn_time now)
 		n->t_join_retry = now_ms;
 		rn_node_want_deadline(n, now, now_ms);
 	}
+}
+
+static uint32_t count_eligible(const rn_node *n)
+{
+	uint32_t c = 0;
+	for (uint32_t i = 0; i < n->links.n; i++)
+		c += eligible(&n->links.v[i]);
+	return c;
 }
 
 int rn_near_in_window(const rn_node *n, const rn_id *off)
@@ -175,7 +184,9 @@ void rn_near_request_ctm(rn_node *n, rn_time now, int via_far)
 	size_t len;
 	rn_body b;
 	int first;
-	if (n->state == RN_NODE_JOINING)
+	if (via_far >= RN_CTM_VIA_LINK)
+		first = via_far - RN_CTM_VIA_LINK;
+	else if (n->state == RN_NODE_JOINING)
 		first = join_link(n);
 	else
 		first = via_far ? random_far_link(n) : -1;
@@ -244,8 +255,30 @@ uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
 	}
 	if (n->state != RN_NODE_JOINED)
 		return next;
-	if (n->n_neigh_lost) {
-		n->n_neigh_lost = 0;
+	int repair = n->n_neigh_lost != 0;
+	n->n_neigh_lost = 0;
+	if (rn_ms_due(n->t_ring_check, now_ms)) {
+		/* Few ring nodes in sight: check again soon (see below). */
+		uint32_t period = count_eligible(n) < 2 * s->near_k
+					  ? 10 * s->join_retry_ms
+					  : s->ring_check_ms;
+		/* A young node checks its place after 2 s, 4 s, 8 s ...: joins
+		 * racing each other can leave it beside the wrong neighbours. */
+		uint32_t age = now_ms - n->joined_ms;
+		if (age < period / 2)
+			period = age < 2000 ? 2000 : 2 * age;
+		repair = 1;
+		n->t_ring_check = now_ms + period / 2 +
+				  (uint32_t)rn_prng_below(&n->prng, period);
+	}
+	if (repair) {
+		/* A node that sees fewer than 2k ring nodes may sit on an island
+		 * (early joiners can pair off while the ring forms): look for
+		 * the ring again through the bootstraps as well. */
+		if (n->n_boot && count_eligible(n) < 2 * s->near_k) {
+			n->rejoin_until_ms = now_ms + s->join_retry_ms;
+			rn_node_probe_bootstraps(n, now);
+		}
 		rn_near_request_ctm(n, now, 1);
 	}
 	if (rn_ms_due(n->t_stabilize, now_ms)) {
@@ -264,11 +297,6 @@ uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
 				 (uint32_t)rn_prng_below(&n->prng, s->stabilize_ms);
 	}
 	NEXT(n->t_stabilize);
-	if (rn_ms_due(n->t_ring_check, now_ms)) {
-		rn_near_request_ctm(n, now, 1);
-		n->t_ring_check = now_ms + s->ring_check_ms / 2 +
-				  (uint32_t)rn_prng_below(&n->prng, s->ring_check_ms);
-	}
 	NEXT(n->t_ring_check);
 #undef NEXT
 	return next;

@@ -153,6 +153,8 @@ uint32_t rn_node_rto_ms(const rn_node *n, const rn_link *l)
 
 /* ---- links ------------------------------------------------------------ */
 
+static int evict_one(rn_node *n, rn_time now);
+
 static uint32_t count_pending(const rn_node *n)
 {
 	uint32_t c = 0;
@@ -189,6 +191,8 @@ int rn_node_link_open(rn_node *n, rn_time now, const rn_id *off,
 		return RN_ERR_FULL;
 	}
 	idx = rn_links_insert(&n->links, off);
+	if (idx == RN_ERR_FULL && (kind & RN_KIND_NEAR) && evict_one(n, now) == 0)
+		idx = rn_links_insert(&n->links, off);
 	if (idx < 0) {
 		n->stats.drop_full++;
 		return idx;
@@ -281,25 +285,27 @@ static void apply_kind(rn_node *n, rn_link *l, uint8_t kind, uint32_t token)
 	(void)n;
 }
 
-/* Makes room in a full table: closes the oldest link that no one needs
- * (not near, not a far link of either side), preferring leaf links.
- * Returns 0 if a link was closed. */
+/* Makes room in a full table. Victims by tier: leaf links, then links no
+ * one needs, then links only the peer wants (its far links: it will ask
+ * again elsewhere); never our near or far links. Oldest first within a
+ * tier. Returns 0 if a link was closed. */
 static int evict_one(rn_node *n, rn_time now)
 {
 	int victim = -1;
-	uint32_t now_ms = rn_ms(n, now), best_age = 0;
+	uint32_t now_ms = rn_ms(n, now), best = 0;
 	for (uint32_t i = 0; i < n->links.n; i++) {
 		const rn_link *l = &n->links.v[i];
 		if (l->state != RN_LINK_UP ||
-		    (l->flags & (RN_LF_NEAR | RN_LF_FAR_OUT)) ||
-		    ((l->flags & RN_LF_PEER_WANTS) && !(l->flags & RN_LF_LEAF)))
+		    (l->flags & (RN_LF_NEAR | RN_LF_FAR_OUT)))
 			continue;
-		uint32_t age = now_ms - l->since_ms;
-		if (l->flags & RN_LF_LEAF)
-			age += 1u << 30; /* leaves first */
-		if (victim < 0 || age > best_age) {
+		uint32_t age = (now_ms - l->since_ms) >> 2; /* < 2^30 */
+		uint32_t tier = (l->flags & RN_LF_LEAF)         ? 3u
+				: !(l->flags & RN_LF_PEER_WANTS) ? 2u
+								 : 1u;
+		uint32_t score = tier << 30 | (age & 0x3fffffffu);
+		if (victim < 0 || score > best) {
 			victim = (int)i;
-			best_age = age;
+			best = score;
 		}
 	}
 	if (victim < 0)
@@ -323,6 +329,10 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		     const rn_msg *m)
 {
 	uint32_t now_ms = rn_ms(n, now);
+	/* Only a placed node can be a bootstrap: two joining nodes that
+	 * joined through each other would form an island. */
+	if ((m->u.hello.kind & RN_KIND_LEAF) && n->state != RN_NODE_JOINED)
+		return;
 	rn_id off;
 	rn_id_sub(&off, &m->u.hello.src, &n->id);
 	if (rn_id_is_zero(&off)) {
@@ -379,7 +389,10 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 	if (idx < 0) {
 		/* Only a bootstrap answers a HELLO we sent without knowing
 		 * its id. */
-		if (n->state != RN_NODE_JOINING || !is_bootstrap(n, from)) {
+		int rejoin = n->state == RN_NODE_JOINED &&
+			     !rn_ms_due(n->rejoin_until_ms, now_ms);
+		if ((n->state != RN_NODE_JOINING && !rejoin) ||
+		    !is_bootstrap(n, from)) {
 			/* Not (or no longer) wanted: let the peer forget it. */
 			n->stats.drop_unknown++;
 			send_simple(n, from, RN_MSG_CLOSE, RN_CLOSE_FINAL);
@@ -419,6 +432,8 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 	/* Each bootstrap that answers carries a connect-to-me for us. */
 	if (leaf && n->state == RN_NODE_JOINING && fresh)
 		rn_near_request_ctm(n, now, 0);
+	else if (leaf && fresh) /* joined, looking for the ring again */
+		rn_near_request_ctm(n, now, RN_CTM_VIA_LINK + idx);
 }
 
 static void on_close(rn_node *n, rn_time now, uint32_t idx, uint8_t reason)

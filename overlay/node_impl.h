@@ -55,6 +55,7 @@ struct rn_node {
 	uint32_t n_neigh_lost; /* near links lost since last repair request */
 	uint32_t far_rounds;
 	uint32_t joined_ms;    /* when the node last became JOINED */
+	uint32_t rejoin_until_ms; /* bootstrap answers accepted until then */
 
 	rn_node_stats stats;
 };
@@ -114,6 +115,8 @@ void rn_near_recompute(rn_node *n, rn_time now);
 int rn_near_in_window(const rn_node *n, const rn_id *off);
 void rn_near_on_neighbors(rn_node *n, rn_time now, const rn_msg *m);
 void rn_near_send_neighbors(rn_node *n, const rn_link *to);
+/* via_far: 0 best link, 1 a random far link, RN_CTM_VIA_LINK + i link i */
+#define RN_CTM_VIA_LINK 16
 void rn_near_request_ctm(rn_node *n, rn_time now, int via_far);
 /* Periodic work; returns the next near deadline (ms). */
 uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms);

@@ -79,19 +79,20 @@ static void progress(run *r, int force)
 		wall > 0 ? (double)r->w.n_events / wall / 1e6 : 0.0, wall);
 }
 
-/* Random live node that has been placed (joined), or UINT32_MAX. */
-static uint32_t random_live(run *r, int placed)
+/* Random live node; with `joined`, one that considers itself joined (what
+ * a member would put in a bootstrap list). UINT32_MAX if none found. */
+static uint32_t random_live(run *r, int joined)
 {
 	sim_world *w = &r->w;
 	if (!w->oracle.n_alive)
 		return UINT32_MAX;
-	for (int tries = 0; tries < 64; tries++) {
+	for (int tries = 0; tries < 256; tries++) {
 		uint32_t rank = (uint32_t)rn_prng_below(&w->prng, w->oracle.n);
 		uint32_t s = sim_oracle_succ(&w->oracle, rank == 0 ? w->oracle.n - 1 : rank - 1);
 		if (s == UINT32_MAX)
 			return UINT32_MAX;
 		uint32_t node = w->oracle.node_of[s];
-		if (!placed || !(w->nodes[node].flags & SIM_JOIN_PENDING))
+		if (!joined || rn_node_state(w->nodes[node].node) == RN_NODE_JOINED)
 			return node;
 	}
 	return UINT32_MAX;
@@ -436,6 +437,27 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 		progress(r, 0);
 	}
 	res->joins_unplaced = r->n_pending;
+	if (p->settings.log_level >= RN_LOG_INFO)
+		for (uint32_t j = 0; j < r->n_pending && j < 5; j++) {
+			uint32_t i = r->pending[j];
+			sim_node *sn = &w->nodes[i];
+			rn_id a, b;
+			const rn_id *ms = rn_node_succ(sn->node, &a);
+			const rn_id *mp = rn_node_pred(sn->node, &b);
+			uint32_t rs = sim_oracle_succ(&w->oracle, sn->rank);
+			uint32_t rp = sim_oracle_pred(&w->oracle, sn->rank);
+			char h[5][RN_ID_HEX_LEN + 1];
+			rn_id_to_hex(&w->oracle.ids[sn->rank], h[0]);
+			rn_id_to_hex(ms ? ms : &w->oracle.ids[sn->rank], h[1]);
+			rn_id_to_hex(mp ? mp : &w->oracle.ids[sn->rank], h[2]);
+			rn_id_to_hex(&w->oracle.ids[rs], h[3]);
+			rn_id_to_hex(&w->oracle.ids[rp], h[4]);
+			fprintf(stderr, "unplaced node %u %.10s state %d links %zu: succ %.10s "
+				"(true %.10s node %u) pred %.10s (true %.10s node %u)\n",
+				i, h[0], rn_node_state(sn->node), rn_node_link_count(sn->node),
+				h[1], h[3], w->oracle.node_of[rs], h[2], h[4],
+				w->oracle.node_of[rp]);
+		}
 	r->measure_joins = 0;
 	qsort(r->join_s, r->n_join, sizeof *r->join_s, cmp_double);
 	res->joins_measured = r->n_join;
