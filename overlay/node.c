@@ -355,6 +355,11 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		fresh = 1;
 	}
 	rn_link *l = &n->links.v[idx];
+	uint8_t kind = m->u.hello.kind;
+	/* A bootstrap probe from a node we already have a ring link with
+	 * (it is looking for the ring again) must not demote that link. */
+	if (!fresh && l->state == RN_LINK_UP && !(l->flags & RN_LF_LEAF))
+		kind &= (uint8_t)~RN_KIND_LEAF;
 	if (l->state != RN_LINK_UP) {
 		l->state = RN_LINK_UP;
 		l->since_ms = now_ms;
@@ -362,7 +367,7 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 	}
 	l->ep = *from;
 	touch(n, l, now_ms);
-	apply_kind(n, l, m->u.hello.kind, m->u.hello.token);
+	apply_kind(n, l, kind, m->u.hello.token);
 	send_hello(n, now, from, RN_MSG_HELLO_ACK,
 		   (uint8_t)(l->kind_out & ~RN_KIND_FAR_REPLY),
 		   m->u.hello.token, m->u.hello.ts_ms);

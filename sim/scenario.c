@@ -254,6 +254,27 @@ static void on_event(sim_world *w, uint32_t node, const rn_event *ev)
 	r->hops_hist[ev->hops]++;
 }
 
+/* With -v: how an unplaced node's view differs from the truth. */
+static void debug_unplaced(sim_world *w, uint32_t i)
+{
+	sim_node *sn = &w->nodes[i];
+	rn_id a, b;
+	const rn_id *ms = rn_node_succ(sn->node, &a);
+	const rn_id *mp = rn_node_pred(sn->node, &b);
+	uint32_t rs = sim_oracle_succ(&w->oracle, sn->rank);
+	uint32_t rp = sim_oracle_pred(&w->oracle, sn->rank);
+	char h[5][RN_ID_HEX_LEN + 1];
+	rn_id_to_hex(&w->oracle.ids[sn->rank], h[0]);
+	rn_id_to_hex(ms ? ms : &w->oracle.ids[sn->rank], h[1]);
+	rn_id_to_hex(mp ? mp : &w->oracle.ids[sn->rank], h[2]);
+	rn_id_to_hex(&w->oracle.ids[rs], h[3]);
+	rn_id_to_hex(&w->oracle.ids[rp], h[4]);
+	fprintf(stderr, "unplaced node %u %.10s state %d links %zu: succ %.10s "
+		"(true %.10s node %u) pred %.10s (true %.10s node %u)\n", i,
+		h[0], rn_node_state(sn->node), rn_node_link_count(sn->node), h[1],
+		h[3], w->oracle.node_of[rs], h[2], h[4], w->oracle.node_of[rp]);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -438,26 +459,8 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 	}
 	res->joins_unplaced = r->n_pending;
 	if (p->settings.log_level >= RN_LOG_INFO)
-		for (uint32_t j = 0; j < r->n_pending && j < 5; j++) {
-			uint32_t i = r->pending[j];
-			sim_node *sn = &w->nodes[i];
-			rn_id a, b;
-			const rn_id *ms = rn_node_succ(sn->node, &a);
-			const rn_id *mp = rn_node_pred(sn->node, &b);
-			uint32_t rs = sim_oracle_succ(&w->oracle, sn->rank);
-			uint32_t rp = sim_oracle_pred(&w->oracle, sn->rank);
-			char h[5][RN_ID_HEX_LEN + 1];
-			rn_id_to_hex(&w->oracle.ids[sn->rank], h[0]);
-			rn_id_to_hex(ms ? ms : &w->oracle.ids[sn->rank], h[1]);
-			rn_id_to_hex(mp ? mp : &w->oracle.ids[sn->rank], h[2]);
-			rn_id_to_hex(&w->oracle.ids[rs], h[3]);
-			rn_id_to_hex(&w->oracle.ids[rp], h[4]);
-			fprintf(stderr, "unplaced node %u %.10s state %d links %zu: succ %.10s "
-				"(true %.10s node %u) pred %.10s (true %.10s node %u)\n",
-				i, h[0], rn_node_state(sn->node), rn_node_link_count(sn->node),
-				h[1], h[3], w->oracle.node_of[rs], h[2], h[4],
-				w->oracle.node_of[rp]);
-		}
+		for (uint32_t j = 0; j < r->n_pending && j < 5; j++)
+			debug_unplaced(w, r->pending[j]);
 	r->measure_joins = 0;
 	qsort(r->join_s, r->n_join, sizeof *r->join_s, cmp_double);
 	res->joins_measured = r->n_join;
@@ -575,6 +578,12 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 	res->alive_end = w->oracle.n_alive;
 	res->consistent_nodes = sim_world_consistent(w);
 	res->ring_consistent = res->consistent_nodes == w->oracle.n_alive;
+	if (p->settings.log_level >= RN_LOG_INFO && !res->ring_consistent)
+		for (uint32_t i = 0, shown = 0; i < w->n_nodes && shown < 5; i++)
+			if ((w->nodes[i].flags & SIM_ALIVE) && !sim_node_placed(w, i)) {
+				debug_unplaced(w, i);
+				shown++;
+			}
 	res->events = w->n_events;
 	res->wall_s = wall_since(&r->t0);
 	res->events_per_s = res->wall_s > 0 ? (double)w->n_events / res->wall_s : 0;
