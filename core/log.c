@@ -75,6 +75,12 @@ void rn_log_limited(rn_logger *lg, rn_time now, int level, const char *fmt,
 
 const char *rn_log_level_name(int level)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug", "trace"};
-	return level >= 0 && level <= RN_LOG_TRACE ? names[level] : "?";
+	switch (level) {
+	case RN_LOG_ERROR: return "error";
+	case RN_LOG_WARN: return "warn";
+	case RN_LOG_INFO: return "info";
+	case RN_LOG_DEBUG: return "debug";
+	case RN_LOG_TRACE: return "trace";
+	default: return "?";
+	}
 }

@@ -2,8 +2,8 @@
  *
  * Fingers. Far slot s = dir * 160 + i stands for the offsets just past
  * 2^i clockwise (dir 0) or counter-clockwise (dir 1): see slot_interval.
- * Every far_refresh_ms a node looks at the intervals from the one holding
- * its nearest neighbour on that side up to i = 159; an interval with no
+ * Every far_refresh_ms a node looks at the slots from the octave above the
+ * one holding its nearest neighbour on that side up to i = 159; an interval with no
  * usable link inside gets one connect-to-me (CTM, purpose FAR) routed to
  * id +- 2^i, at most once per round. The closest node there links back with
  * FAR_REPLY carrying the slot; we keep that link as FAR_OUT. Links made by

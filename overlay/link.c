@@ -58,9 +58,9 @@ int rn_links_insert(rn_links *t, const rn_id *off)
 	if (i < t->n && rn_id_cmp(&t->v[i].off, off) == 0)
 		return RN_ERR_INVAL;
 	if (t->n == t->cap) {
-		/* Grow by a quarter, not by doubling: a million nodes' tables
-		 * must not carry half their size in slack. */
-		uint32_t cap = t->cap < 8 ? 8 : t->cap + t->cap / 4;
+		/* Grow four links at a time, not by doubling: a million nodes'
+		 * tables must not carry half their size in slack. */
+		uint32_t cap = t->cap < 8 ? 8 : t->cap + 4;
 		if (cap > t->max)
 			cap = t->max;
 		rn_link *v = realloc(t->v, cap * sizeof *v);

@@ -7,7 +7,7 @@
  * binary search (route.c). Indexes change on insert and remove: nothing
  * outside a single call keeps one; cross-call references use the offset.
  *
- * Grows by a quarter at a time up to links_max; an insert beyond fails (RN_ERR_FULL).
+ * Grows four links at a time up to links_max; an insert beyond fails (RN_ERR_FULL).
  */
 #ifndef RN_LINK_H
 #define RN_LINK_H

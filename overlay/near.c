@@ -12,8 +12,8 @@
  *    predecessor;
  *  - a node that hears of a node inside its own window links to it;
  *  - when a near link is lost, or every ring_check_ms, the node sends a
- *    connect-to-me (CTM) for its own id through a far link; it lands on the
- *    closest other node, which links back and announces its near set.
+ *    connect-to-me (CTM) for its own id through a random far link (the
+ *    best link if it has none); it lands on the closest other node, which links back and announces its near set.
  * Joining is the same CTM, sent through a leaf link to a bootstrap.
  */
 #include <string.h>

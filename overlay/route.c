@@ -237,9 +237,13 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 	size_t len;
 	rn_link *from = &n->links.v[from_idx];
 
+	/* Maintenance is everything but application data: here, lookups. */
+	int maint = !(m.u.routed.body_len > 1 &&
+		      (m.u.routed.body[1] == RN_BODY_LOOKUP ||
+		       m.u.routed.body[1] == RN_BODY_LOOKUP_REPLY));
 	ack.type = RN_MSG_HOP_ACK;
 	ack.u.hop_ack.hop_seq = m.u.routed.hop_seq;
-	rn_node_send_msg(n, &from->ep, &ack, 1);
+	rn_node_send_msg(n, &from->ep, &ack, maint);
 
 	if (m.u.routed.hops < 255)
 		m.u.routed.hops++;
@@ -248,8 +252,6 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 		n->stats.drop_decode++;
 		return;
 	}
-	/* Application messages are those whose body is a lookup. */
-	int maint = m.u.routed.body_len > 1 && m.u.routed.body[1] == RN_BODY_CTM;
 	route_encoded(n, now, &m, buf, len, -1, 0, maint);
 }
 

@@ -48,7 +48,7 @@ int rn_settings_check(const rn_settings *s, const char **why)
 			return RN_ERR_INVAL;                                   \
 		}                                                              \
 	} while (0)
-	BAD(s->near_k < 1 || 2 * s->near_k > RN_NEIGHBORS_MAX, "near_k");
+	BAD(s->near_k < 2 || 2 * s->near_k > RN_NEIGHBORS_MAX, "near_k");
 	BAD(s->links_max < 2 * s->near_k + 2 || s->links_max > 4096,
 	    "links_max");
 	BAD(s->pending_links_max < 1, "pending_links_max");
@@ -64,6 +64,12 @@ int rn_settings_check(const rn_settings *s, const char **why)
 	BAD(s->hop_limit < 2 || s->hop_limit > 255, "hop_limit");
 	BAD(s->reroute_max > 16, "reroute_max");
 	BAD(s->join_retry_ms < 100, "join_retry_ms");
+	BAD(s->hello_rto_ms < 10, "hello_rto_ms");
+	BAD(s->stabilize_ms < 1000, "stabilize_ms");
+	BAD(s->ring_check_ms < 1000, "ring_check_ms");
+	BAD(s->far_refresh_ms < 1000, "far_refresh_ms");
+	BAD(s->trim_grace_ms < 100, "trim_grace_ms");
+	BAD(s->route_pending_max < 1, "route_pending_max");
 #undef BAD
 	return 0;
 }

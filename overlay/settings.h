@@ -2,8 +2,8 @@
  *
  * One rn_settings is shared by all nodes of a process (the simulator runs a
  * million nodes off one copy). rn_settings_default() gives the values the
- * simulator measurements chose; see docs/overlay.md for why each is what it
- * is. Every table and queue of a node is bounded by a *_max here.
+ * simulator measurements chose; see docs/protocol.md for what each does and
+ * bench/results for the measurements behind the defaults. Every table and queue of a node is bounded by a *_max here.
  */
 #ifndef RN_SETTINGS_H
 #define RN_SETTINGS_H

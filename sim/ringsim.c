@@ -27,7 +27,7 @@ static const char usage[] =
 	"                          default: a synthetic model\n"
 	"      --far KIND          fingers2 | fingers1 | symphony | none\n"
 	"                          (default fingers2)\n"
-	"      --near-k K          successors and predecessors kept (default 3)\n"
+	"      --near-k K          successors and predecessors kept, 2 to 8 (default 4)\n"
 	"      --join-rate R       arrivals per second while joining (default 100)\n"
 	"      --bootstrap K       the first K nodes are the bootstrap list; 0: each\n"
 	"                          node joins through 2 random live nodes (default 8)\n"
@@ -304,8 +304,8 @@ int main(int argc, char **argv)
 				return bad("--far", optarg, "fingers2, fingers1, symphony or none");
 			break;
 		case O_NEAR_K:
-			if (parse_u32(optarg, 1, 8, &u))
-				return bad("--near-k", optarg, "1 to 8");
+			if (parse_u32(optarg, 2, 8, &u))
+				return bad("--near-k", optarg, "2 to 8");
 			p.settings.near_k = u;
 			break;
 		case O_JOIN_RATE:

@@ -251,7 +251,8 @@ static void on_event(sim_world *w, uint32_t node, const rn_event *ev)
 		return;
 	l->done = (uint8_t)(ev->qid >> 40);
 	l->hops = ev->hops;
-	r->hops_hist[ev->hops]++;
+	if (!r->lk_churn_from || idx < r->lk_churn_from) /* stable ring only */
+		r->hops_hist[ev->hops]++;
 }
 
 /* With -v: how an unplaced node's view differs from the truth. */
@@ -350,13 +351,15 @@ static int fail_phase(run *r, sim_results *res)
 	uint32_t alive = w->oracle.n_alive;
 	uint32_t kill = (uint32_t)(r->p->fail_fraction * alive);
 	r->phase = "fail";
+	uint32_t killed = 0;
 	for (uint32_t k = 0; k < kill; k++) {
 		uint32_t i = random_live(r, 0);
 		if (i == UINT32_MAX)
 			break;
 		sim_world_crash(w, i);
+		killed++;
 	}
-	res->fail_killed = kill;
+	res->fail_killed = killed;
 	rn_time t0 = w->now;
 	res->fail_recover_s = -1.0;
 	while (w->now - t0 < secs(r->p->fail_wait_s)) {
