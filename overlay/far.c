@@ -125,9 +125,16 @@ static void release_redundant(rn_node *n)
 {
 	for (uint32_t i = 0; i < n->links.n; i++) {
 		rn_link *l = &n->links.v[i];
-		if (!(l->flags & RN_LF_FAR_OUT) || !l->finger ||
-		    l->finger > RN_FAR_SLOTS)
+		if (!(l->flags & RN_LF_FAR_OUT))
 			continue;
+		if (!l->finger || l->finger > RN_FAR_SLOTS) {
+			/* not a finger slot we know (a reply we did not ask
+			 * for in this mode): drop the role */
+			l->flags &= (uint8_t)~RN_LF_FAR_OUT;
+			l->kind_out &= (uint8_t)~RN_KIND_FAR;
+			l->finger = 0;
+			continue;
+		}
 		unsigned slot = l->finger - 1u;
 		int other = slot_link(n, slot, (int)i);
 		rn_id lo, hi;

@@ -42,7 +42,7 @@ typedef struct rn_link {
 	uint8_t state, flags, tries;
 	uint8_t kind_out;     /* HELLO kind bits we send on this link */
 	uint16_t finger;      /* far slot + 1 this link fills, 0 for none */
-	uint16_t token;       /* PENDING: token echoed in our HELLO */
+	uint32_t token;       /* PENDING: token echoed in our HELLO */
 } rn_link;
 
 _Static_assert(sizeof(rn_link) <= 64, "links must stay compact");

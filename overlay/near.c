@@ -31,7 +31,6 @@ void rn_near_recompute(rn_node *n, rn_time now)
 	const rn_settings *s = n->sh->settings;
 	rn_links *t = &n->links;
 	uint32_t k = s->near_k, cnt = 0, total = 0;
-	int changed = 0;
 	for (uint32_t i = 0; i < t->n; i++)
 		total += eligible(&t->v[i]);
 	for (uint32_t i = 0; i < t->n; i++) {
@@ -42,16 +41,15 @@ void rn_near_recompute(rn_node *n, rn_time now)
 			near = cnt < k || total - 1 - cnt < k;
 			cnt++;
 		}
-		if (near != !!(l->flags & RN_LF_NEAR)) {
-			changed = 1;
+		if (near != !!(l->flags & RN_LF_NEAR))
 			l->flags ^= RN_LF_NEAR;
-		}
 	}
 	uint32_t now_ms = rn_ms(n, now);
 	/* Gains need no announcement: a newcomer gets our list in answer to
-	 * its HELLO and says HELLO to everyone in its own window. Losses do:
-	 * our other neighbours may need a replacement from our list. */
-	if (changed && n->near_lost && !n->near_dirty) {
+	 * its HELLO and says HELLO to everyone in its own window. Losses do,
+	 * even when no replacement is in sight yet: our other neighbours may
+	 * need one from our list. */
+	if (n->near_lost && !n->near_dirty) {
 		n->near_dirty = 1;
 		n->t_announce = now_ms + s->near_announce_ms;
 		rn_node_want_deadline(n, now, n->t_announce);
@@ -136,7 +134,10 @@ void rn_near_on_neighbors(rn_node *n, rn_time now, const rn_msg *m)
 	for (unsigned i = 0; i < m->u.neighbors.n; i++) {
 		rn_id off;
 		rn_id_sub(&off, &m->u.neighbors.v[i].id, &n->id);
-		if (rn_id_is_zero(&off) || rn_links_find(&n->links, &off) >= 0)
+		if (rn_id_is_zero(&off))
+			continue;
+		int j = rn_links_find(&n->links, &off);
+		if (j >= 0 && !(n->links.v[j].flags & RN_LF_LEAF))
 			continue;
 		if (rn_near_in_window(n, &off))
 			rn_node_link_open(n, now, &off, &m->u.neighbors.v[i].ep,
@@ -277,6 +278,7 @@ uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
 		 * the ring again through the bootstraps as well. */
 		if (n->n_boot && count_eligible(n) < 2 * s->near_k) {
 			n->rejoin_until_ms = now_ms + s->join_retry_ms;
+			n->rejoining = 1;
 			rn_node_probe_bootstraps(n, now);
 		}
 		rn_near_request_ctm(n, now, 1);

@@ -134,6 +134,12 @@ void rn_node_emit(rn_node *n, int type, const rn_id *peer, uint64_t qid,
 void rn_node_want_deadline(rn_node *n, rn_time now, uint32_t t_ms)
 {
 	rn_time t = rn_ms_to_time(n, t_ms, rn_ms(n, now), now);
+	if (n->in_tick) {
+		/* on_timeout sets the deadline when it is done: collect */
+		if (t < n->tick_min)
+			n->tick_min = t;
+		return;
+	}
 	if (t < n->deadline) {
 		n->deadline = t;
 		n->sh->env->set_deadline(n->lg.ctx, t);
@@ -176,8 +182,13 @@ int rn_node_link_open(rn_node *n, rn_time now, const rn_id *off,
 			l->kind_out &= (uint8_t)~RN_KIND_LEAF;
 			l->flags &= (uint8_t)~RN_LF_LEAF;
 		}
-		if (kind & RN_KIND_FAR_REPLY)
+		if (kind & RN_KIND_FAR_REPLY) {
 			l->flags |= RN_LF_PEER_WANTS;
+			if (l->state != RN_LINK_UP) { /* resends carry it */
+				l->kind_out |= RN_KIND_FAR_REPLY;
+				l->token = token;
+			}
+		}
 		if (kind & RN_KIND_NEAR)
 			l->flags |= RN_LF_OPEN_NEAR;
 		if (l->state == RN_LINK_UP)
@@ -203,7 +214,7 @@ int rn_node_link_open(rn_node *n, rn_time now, const rn_id *off,
 	l->since_ms = now_ms;
 	l->last_rx_ms = now_ms;
 	l->kind_out = kind & (RN_KIND_NEAR | RN_KIND_FAR | RN_KIND_LEAF);
-	l->token = (uint16_t)token;
+	l->token = token;
 	if (kind & RN_KIND_FAR_REPLY) {
 		l->flags |= RN_LF_PEER_WANTS;
 		l->kind_out |= RN_KIND_FAR_REPLY;
@@ -394,7 +405,7 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 	if (idx < 0) {
 		/* Only a bootstrap answers a HELLO we sent without knowing
 		 * its id. */
-		int rejoin = n->state == RN_NODE_JOINED &&
+		int rejoin = n->state == RN_NODE_JOINED && n->rejoining &&
 			     !rn_ms_due(n->rejoin_until_ms, now_ms);
 		if ((n->state != RN_NODE_JOINING && !rejoin) ||
 		    !is_bootstrap(n, from)) {
@@ -619,6 +630,8 @@ void rn_node_on_timeout(rn_node *n, rn_time now)
 	if (n->state == RN_NODE_LEFT || n->state == RN_NODE_IDLE)
 		return;
 	uint32_t now_ms = rn_ms(n, now), t;
+	n->in_tick = 1;
+	n->tick_min = RN_TIME_NEVER;
 	uint32_t next = link_tick(n, now, now_ms);
 	if (rn_route_timeouts(n, now, now_ms, &t))
 		next = min_ms(next, t);
@@ -626,7 +639,12 @@ void rn_node_on_timeout(rn_node *n, rn_time now)
 	next = min_ms(next, rn_far_tick(n, now, now_ms));
 	if (rn_ms_due(next, now_ms))
 		next = now_ms + 1;
+	n->in_tick = 0;
 	n->deadline = rn_ms_to_time(n, next, now_ms, now);
+	/* Timers started by the work above (hop acks of CTMs sent by the
+	 * near and far ticks, HELLOs of links they opened) */
+	if (n->tick_min < n->deadline)
+		n->deadline = n->tick_min > now ? n->tick_min : now + 1000;
 	n->sh->env->set_deadline(n->lg.ctx, n->deadline);
 }
 

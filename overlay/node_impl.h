@@ -46,6 +46,8 @@ struct rn_node {
 	rn_ep *boot;
 
 	rn_time deadline; /* what we last asked the environment for */
+	rn_time tick_min; /* earliest deadline asked for inside on_timeout */
+	uint8_t in_tick;
 	uint32_t t_join_retry, t_stabilize, t_ring_check, t_far, t_announce;
 	uint32_t hop_seq;
 
@@ -56,6 +58,7 @@ struct rn_node {
 	uint32_t far_rounds;
 	uint32_t joined_ms;    /* when the node last became JOINED */
 	uint32_t rejoin_until_ms; /* bootstrap answers accepted until then */
+	uint8_t rejoining;        /* rejoin_until_ms is meaningful */
 
 	rn_node_stats stats;
 };

@@ -247,6 +247,8 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 
 	if (m.u.routed.hops < 255)
 		m.u.routed.hops++;
+	if (m.u.routed.ttl > n->sh->settings->hop_limit) /* ours bounds it */
+		m.u.routed.ttl = (uint8_t)n->sh->settings->hop_limit;
 	/* Re-encode with hops+1; the body bytes are copied as they came. */
 	if (rn_msg_encode(&m, buf, sizeof buf, &len)) {
 		n->stats.drop_decode++;

@@ -64,7 +64,7 @@ int rn_settings_check(const rn_settings *s, const char **why)
 	BAD(s->hop_limit < 2 || s->hop_limit > 255, "hop_limit");
 	BAD(s->reroute_max > 16, "reroute_max");
 	BAD(s->join_retry_ms < 100, "join_retry_ms");
-	BAD(s->hello_rto_ms < 10, "hello_rto_ms");
+	BAD(s->hello_rto_ms < 10 || s->hello_rto_ms > 60000, "hello_rto_ms");
 	BAD(s->stabilize_ms < 1000, "stabilize_ms");
 	BAD(s->ring_check_ms < 1000, "ring_check_ms");
 	BAD(s->far_refresh_ms < 1000, "far_refresh_ms");

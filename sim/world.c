@@ -88,6 +88,10 @@ static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf,
 		return;
 	}
 	sim_pkt *p = malloc(sizeof *p + len);
+	if (p && ((uintptr_t)p & 15)) { /* the event tag needs 4 free bits */
+		free(p);
+		p = NULL;
+	}
 	if (!p) {
 		w->pkts_lost++;
 		return;
