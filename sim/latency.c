@@ -18,6 +18,8 @@ static int synthetic(sim_latency *lat, rn_prng *prng)
 	if (!x || !y || !lat->rtt_ms) {
 		free(x);
 		free(y);
+		free(lat->rtt_ms);
+		lat->rtt_ms = NULL;
 		return -1;
 	}
 	for (uint32_t i = 0; i < h; i++) {
@@ -53,7 +55,7 @@ int sim_latency_load(sim_latency *lat, const char *path, rn_prng *prng,
 		snprintf(err, errlen, "%s: cannot open", path);
 		return -1;
 	}
-	size_t cap = 1 << 18, n = 0, line = 0, cols = 0;
+	size_t cap = 1 << 18, n = 0, line = 0, rows = 0, cols = 0;
 	float *v = malloc(cap * sizeof *v);
 	char buf[16384];
 	int rc = 0;
@@ -97,10 +99,9 @@ int sim_latency_load(sim_latency *lat, const char *path, rn_prng *prng,
 		}
 		if (rc || !v)
 			break;
-		if (c == 0) {
-			line--;
-			continue;
-		}
+		if (c == 0)
+			continue; /* blank line */
+		rows++;
 		if (cols == 0)
 			cols = c;
 		else if (c != cols) {
@@ -110,14 +111,20 @@ int sim_latency_load(sim_latency *lat, const char *path, rn_prng *prng,
 			break;
 		}
 	}
+	int gzerr = 0;
+	if (!rc && v && !gzeof(f)) {
+		const char *msg = gzerror(f, &gzerr);
+		snprintf(err, errlen, "%s: read error: %s", path, msg);
+		rc = -1;
+	}
 	gzclose(f);
 	if (!v) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (!rc && (line != cols || cols < 2)) {
+	if (!rc && (rows != cols || cols < 2)) {
 		snprintf(err, errlen, "%s: %zu rows x %zu columns; need a square "
-			 "matrix of at least 2", path, line, cols);
+			 "matrix of at least 2", path, rows, cols);
 		rc = -1;
 	}
 	if (rc) {
