@@ -25,11 +25,6 @@
 #include "../core/err.h"
 #include "node_impl.h"
 
-static int eligible(const rn_link *l)
-{
-	return l->state == RN_LINK_UP && !(l->flags & RN_LF_LEAF);
-}
-
 double rn_far_estimate_size(const rn_node *n)
 {
 	const rn_links *t = &n->links;
@@ -38,13 +33,13 @@ double rn_far_estimate_size(const rn_node *n)
 	rn_id neg;
 	/* k-th successor and k-th predecessor spans */
 	for (uint32_t i = 0; i < t->n && cs < k; i++)
-		if (eligible(&t->v[i])) {
+		if (rn_link_eligible(&t->v[i])) {
 			cs++;
-			if (cs == k || i == t->n - 1)
+			if (cs == k)
 				span += rn_id_frac(&t->v[i].off);
 		}
 	for (uint32_t i = t->n; i-- > 0 && cp < k;)
-		if (eligible(&t->v[i])) {
+		if (rn_link_eligible(&t->v[i])) {
 			cp++;
 			if (cp == k) {
 				rn_id zero;
@@ -173,7 +168,7 @@ static void fingers_round(rn_node *n, rn_time now, int both)
 		const rn_links *t = &n->links;
 		for (uint32_t k = 0; k < t->n; k++) {
 			const rn_link *l = &t->v[dir ? t->n - 1 - k : k];
-			if (!eligible(l))
+			if (!rn_link_eligible(l))
 				continue;
 			rn_id d = l->off;
 			if (dir) {

@@ -61,6 +61,12 @@ int rn_links_find_ep(const rn_links *t, const rn_ep *ep); /* index or -1 */
 /* Inserts a zeroed link with this offset; returns its index or an error. */
 int rn_links_insert(rn_links *t, const rn_id *off);
 void rn_links_remove(rn_links *t, uint32_t idx);
+/* A ring link: counts for the near window (a leaf does not). 0 or 1. */
+static inline uint32_t rn_link_eligible(const rn_link *l)
+{
+	return l->state == RN_LINK_UP && !(l->flags & RN_LF_LEAF);
+}
+/* A link routing may use right now. */
 static inline int rn_link_usable(const rn_link *l)
 {
 	return l->state == RN_LINK_UP &&

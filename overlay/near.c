@@ -21,22 +21,17 @@
 #include "../core/err.h"
 #include "node_impl.h"
 
-static uint32_t eligible(const rn_link *l)
-{
-	return l->state == RN_LINK_UP && !(l->flags & RN_LF_LEAF);
-}
-
 void rn_near_recompute(rn_node *n, rn_time now)
 {
 	const rn_settings *s = n->sh->settings;
 	rn_links *t = &n->links;
 	uint32_t k = s->near_k, cnt = 0, total = 0;
 	for (uint32_t i = 0; i < t->n; i++)
-		total += eligible(&t->v[i]);
+		total += rn_link_eligible(&t->v[i]);
 	for (uint32_t i = 0; i < t->n; i++) {
 		rn_link *l = &t->v[i];
 		int near = 0;
-		if (eligible(l)) {
+		if (rn_link_eligible(l)) {
 			/* rank from the front is cnt, from the back total-1-cnt */
 			near = cnt < k || total - 1 - cnt < k;
 			cnt++;
@@ -92,7 +87,7 @@ static uint32_t count_eligible(const rn_node *n)
 {
 	uint32_t c = 0;
 	for (uint32_t i = 0; i < n->links.n; i++)
-		c += eligible(&n->links.v[i]);
+		c += rn_link_eligible(&n->links.v[i]);
 	return c;
 }
 
@@ -102,12 +97,12 @@ int rn_near_in_window(const rn_node *n, const rn_id *off)
 	uint32_t k = n->sh->settings->near_k, pos, cnt = 0;
 	pos = rn_links_lower_bound(t, off);
 	for (uint32_t i = 0; i < pos && cnt < k; i++)
-		cnt += eligible(&t->v[i]);
+		cnt += rn_link_eligible(&t->v[i]);
 	if (cnt < k)
 		return 1;
 	cnt = 0;
 	for (uint32_t i = t->n; i-- > pos && cnt < k;)
-		cnt += eligible(&t->v[i]);
+		cnt += rn_link_eligible(&t->v[i]);
 	return cnt < k;
 }
 
@@ -286,12 +281,12 @@ uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
 	if (rn_ms_due(n->t_stabilize, now_ms)) {
 		const rn_links *t = &n->links;
 		for (uint32_t i = 0; i < t->n; i++)
-			if (eligible(&t->v[i])) {
+			if (rn_link_eligible(&t->v[i])) {
 				rn_near_send_neighbors(n, &t->v[i]);
 				break;
 			}
 		for (uint32_t i = t->n; i-- > 0;)
-			if (eligible(&t->v[i])) {
+			if (rn_link_eligible(&t->v[i])) {
 				rn_near_send_neighbors(n, &t->v[i]);
 				break;
 			}

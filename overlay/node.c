@@ -749,7 +749,7 @@ static const rn_id *neighbour(const rn_node *n, rn_id *buf, int succ)
 	const rn_links *t = &n->links;
 	for (uint32_t k = 0; k < t->n; k++) {
 		const rn_link *l = &t->v[succ ? k : t->n - 1 - k];
-		if (l->state == RN_LINK_UP && !(l->flags & RN_LF_LEAF)) {
+		if (rn_link_eligible(l)) {
 			rn_id_add(buf, &n->id, &l->off);
 			return buf;
 		}
