@@ -42,6 +42,8 @@ static const char usage[] =
 	"      --graceful F        fraction of departures that leave cleanly (0)\n"
 	"      --fail F            crash fraction F of the nodes at once at the end\n"
 	"      --fail-wait S       seconds to wait for the ring to heal (120)\n"
+	"      --restart           then restart the crashed nodes (same ids) and\n"
+	"                          measure until the ring is consistent again\n"
 	"      --loss P            datagram loss probability (0)\n"
 	"Output:\n"
 	"  -j, --json FILE         write the results as JSON ('-' for stdout)\n"
@@ -135,6 +137,11 @@ static int write_json(const char *path, const sim_params *p,
 		json_object_set_new(o, "fail_recover_s", r->fail_recover_s >= 0
 								 ? json_real(r->fail_recover_s)
 								 : json_null());
+		if (p->fail_restart)
+			json_object_set_new(o, "restart_recover_s",
+					    r->restart_recover_s >= 0
+						    ? json_real(r->restart_recover_s)
+						    : json_null());
 	}
 	json_object_set_new(o, "route_lost", json_integer((json_int_t)r->route_lost));
 	json_object_set_new(o, "reroutes", json_integer((json_int_t)r->reroutes));
@@ -209,6 +216,12 @@ static void summary(const sim_params *p, const sim_results *r)
 		else
 			printf("  mass failure  %u crashed, NOT consistent after %.0f s\n",
 			       r->fail_killed, p->fail_wait_s);
+		if (p->fail_restart && r->restart_recover_s >= 0)
+			printf("  restart       %u restarted, ring consistent after %.0f s\n",
+			       r->fail_killed, r->restart_recover_s);
+		else if (p->fail_restart)
+			printf("  restart       %u restarted, NOT consistent after %.0f s\n",
+			       r->fail_killed, p->fail_wait_s);
 	}
 	printf("  ring          %s (%u of %u nodes placed)\n",
 	       r->ring_consistent ? "consistent" : "INCONSISTENT",
@@ -228,7 +241,7 @@ int main(int argc, char **argv)
 	p.progress = 1;
 	enum {
 		O_FAR = 256, O_NEAR_K, O_JOIN_RATE, O_BOOT, O_SETTLE, O_IDLE,
-		O_LRATE, O_CHURN, O_CHURN_T, O_GRACE, O_FAIL, O_FAIL_WAIT, O_LOSS,
+		O_LRATE, O_CHURN, O_CHURN_T, O_GRACE, O_FAIL, O_FAIL_WAIT, O_LOSS, O_RESTART,
 	};
 	static const struct option opts[] = {
 		{"nodes", required_argument, 0, 'n'},
@@ -251,6 +264,7 @@ int main(int argc, char **argv)
 		{"graceful", required_argument, 0, O_GRACE},
 		{"fail", required_argument, 0, O_FAIL},
 		{"fail-wait", required_argument, 0, O_FAIL_WAIT},
+		{"restart", no_argument, 0, O_RESTART},
 		{"loss", required_argument, 0, O_LOSS},
 		{0, 0, 0, 0},
 	};
@@ -349,6 +363,9 @@ int main(int argc, char **argv)
 		case O_FAIL_WAIT:
 			if (parse_dbl(optarg, 1, 1e6, &p.fail_wait_s))
 				return bad("--fail-wait", optarg, "seconds >= 1");
+			break;
+		case O_RESTART:
+			p.fail_restart = 1;
 			break;
 		case O_LOSS:
 			if (parse_dbl(optarg, 0, 0.5, &p.loss))

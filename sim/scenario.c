@@ -345,11 +345,28 @@ static void run_lookups(run *r, uint32_t count, double rate, rn_time until)
 	}
 }
 
+/* Runs until every live node is placed; seconds taken, or -1. */
+static double until_consistent(run *r, double max_s)
+{
+	sim_world *w = &r->w;
+	rn_time t0 = w->now;
+	while (w->now - t0 < secs(max_s)) {
+		sim_world_run_until(w, w->now + secs(1));
+		progress(r, 0);
+		if (sim_world_consistent(w) == w->oracle.n_alive)
+			return (double)(w->now - t0) / 1e6;
+	}
+	return -1.0;
+}
+
 static int fail_phase(run *r, sim_results *res)
 {
 	sim_world *w = &r->w;
 	uint32_t alive = w->oracle.n_alive;
 	uint32_t kill = (uint32_t)(r->p->fail_fraction * alive);
+	uint32_t *crashed = malloc((kill + 1) * sizeof *crashed);
+	if (!crashed)
+		return -1;
 	r->phase = "fail";
 	uint32_t killed = 0;
 	for (uint32_t k = 0; k < kill; k++) {
@@ -357,19 +374,20 @@ static int fail_phase(run *r, sim_results *res)
 		if (i == UINT32_MAX)
 			break;
 		sim_world_crash(w, i);
-		killed++;
+		crashed[killed++] = i;
 	}
 	res->fail_killed = killed;
-	rn_time t0 = w->now;
-	res->fail_recover_s = -1.0;
-	while (w->now - t0 < secs(r->p->fail_wait_s)) {
-		sim_world_run_until(w, w->now + secs(1));
-		progress(r, 0);
-		if (sim_world_consistent(w) == w->oracle.n_alive) {
-			res->fail_recover_s = (double)(w->now - t0) / 1e6;
-			break;
-		}
+	res->fail_recover_s = until_consistent(r, r->p->fail_wait_s);
+	/* Restart: the same nodes (same virtual IP, so the same ring id)
+	 * come back with fresh state and join again. */
+	res->restart_recover_s = -1.0;
+	if (r->p->fail_restart) {
+		r->phase = "restart";
+		for (uint32_t k = 0; k < killed; k++)
+			start_node(r, crashed[k]);
+		res->restart_recover_s = until_consistent(r, r->p->fail_wait_s);
 	}
+	free(crashed);
 	return 0;
 }
 

@@ -38,6 +38,7 @@ typedef struct sim_params {
 	double churn_graceful;    /* fraction of departures that leave cleanly */
 	double fail_fraction;
 	double fail_wait_s;
+	int fail_restart;         /* restart the crashed nodes afterwards */
 	double loss;
 	int progress;             /* progress line on stderr */
 } sim_params;
@@ -55,6 +56,7 @@ typedef struct sim_results {
 	double links_mean;
 	double fail_recover_s;              /* -1: not recovered in time */
 	uint32_t fail_killed;
+	double restart_recover_s;           /* -1: not recovered in time */
 	uint64_t churn_departures, churn_arrivals;
 	uint64_t churn_lookups, churn_ok_first, churn_ok_retry;
 	double churn_alive_min, churn_alive_mean;

@@ -153,6 +153,11 @@ static void test_mass_failure(void **state)
 	CHECK(r.fail_killed == 150, &p);
 	CHECK(r.fail_recover_s >= 0 && r.fail_recover_s <= 30, &p);
 	CHECK(r.ring_consistent && r.alive_end == 350, &p);
+	/* the same 150 come back with their old ids and fresh state */
+	p.fail_restart = 1;
+	run_or_fail(&p, &r);
+	CHECK(r.restart_recover_s >= 0 && r.restart_recover_s <= 30, &p);
+	CHECK(r.ring_consistent && r.alive_end == 500, &p);
 }
 
 static void test_loss(void **state)
