@@ -328,6 +328,21 @@ static int evict_one(rn_node *n, rn_time now)
 	return 0;
 }
 
+/* An endpoint belongs to one peer: a HELLO from it under another id means
+ * that peer restarted as someone else, so links to its old id go. */
+static void drop_other_at_ep(rn_node *n, rn_time now, const rn_ep *ep,
+			     const rn_id *off)
+{
+	for (uint32_t i = 0; i < n->links.n;) {
+		if (rn_ep_eq(&n->links.v[i].ep, ep) &&
+		    rn_id_cmp(&n->links.v[i].off, off) != 0) {
+			rn_node_link_drop(n, now, i, 0);
+			continue;
+		}
+		i++;
+	}
+}
+
 static int is_bootstrap(const rn_node *n, const rn_ep *ep)
 {
 	for (unsigned i = 0; i < n->n_boot; i++)
@@ -352,6 +367,7 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 	}
 	if (rn_ep_is_zero(&n->own_ep))
 		n->own_ep = m->u.hello.your_ep; /* reflexive address */
+	drop_other_at_ep(n, now, from, &off);
 	int idx = rn_links_find(&n->links, &off);
 	int fresh = 0;
 	if (idx < 0) {
@@ -503,7 +519,7 @@ void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
 	}
 	if (m.type == RN_MSG_HOP_ACK) {
 		/* Matched by sequence alone: the link may have closed since. */
-		rn_route_on_hop_ack(n, now, m.u.hop_ack.hop_seq);
+		rn_route_on_hop_ack(n, now, from, m.u.hop_ack.hop_seq);
 		int li = rn_links_find_ep(&n->links, from);
 		if (li >= 0 && n->links.v[li].state == RN_LINK_UP)
 			touch(n, &n->links.v[li], rn_ms(n, now));

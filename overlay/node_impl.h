@@ -106,7 +106,8 @@ int rn_route_send(rn_node *n, rn_time now, const rn_id *dst, uint8_t mode,
 		  int maint);
 void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 			const rn_msg *m);
-void rn_route_on_hop_ack(rn_node *n, rn_time now, uint32_t hop_seq);
+void rn_route_on_hop_ack(rn_node *n, rn_time now, const rn_ep *from,
+			 uint32_t hop_seq);
 /* Handles expired hop acks; returns 1 and the next ack deadline if any
  * forward is still waiting. */
 int rn_route_timeouts(rn_node *n, rn_time now, uint32_t now_ms,

@@ -257,14 +257,20 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 	route_encoded(n, now, &m, buf, len, -1, 0, maint);
 }
 
-void rn_route_on_hop_ack(rn_node *n, rn_time now, uint32_t hop_seq)
+void rn_route_on_hop_ack(rn_node *n, rn_time now, const rn_ep *from,
+			 uint32_t hop_seq)
 {
 	(void)now;
 	for (uint32_t i = 0; i < n->n_pend; i++) {
-		if (n->pend[i].hop_seq == hop_seq) {
-			pending_remove(n, i);
+		if (n->pend[i].hop_seq != hop_seq)
+			continue;
+		/* Only the hop we sent it to may acknowledge it (if that link
+		 * has closed since, the sequence alone has to do). */
+		int li = rn_links_find(&n->links, &n->pend[i].via_off);
+		if (li >= 0 && !rn_ep_eq(&n->links.v[li].ep, from))
 			return;
-		}
+		pending_remove(n, i);
+		return;
 	}
 }
 
