@@ -228,11 +228,12 @@ uint32_t rn_far_tick(rn_node *n, rn_time now, uint32_t now_ms)
 		else
 			fingers_round(n, now, s->far_kind == RN_FAR_FINGERS2);
 		/* While the node is young the ring around it may still be
-		 * growing, so look again after as long as it has been joined
-		 * (1 s, 2 s, 4 s, ...) before settling on far_refresh_ms. */
+		 * growing, so look again after about four times as long as it
+		 * has been joined (1 s, ~4 s, ~16 s ...) before settling on
+		 * far_refresh_ms. */
 		uint32_t age = now_ms - n->joined_ms, period = s->far_refresh_ms;
 		if (age < period / 2)
-			period = age < 1000 ? 1000 : age;
+			period = age < 1000 ? 1000 : 4 * age;
 		n->t_far = now_ms + period / 2 +
 			   (uint32_t)rn_prng_below(&n->prng, period);
 	}

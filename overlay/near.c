@@ -91,18 +91,27 @@ static uint32_t count_eligible(const rn_node *n)
 	return c;
 }
 
+/* Ring links, and near links we are already opening: counting the latter
+ * keeps a joining node from opening a link to every node it hears of
+ * before the first answers arrive (most would be closed again). */
+static uint32_t window_member(const rn_link *l)
+{
+	return rn_link_eligible(l) ||
+	       (l->state == RN_LINK_PENDING && (l->flags & RN_LF_OPEN_NEAR));
+}
+
 int rn_near_in_window(const rn_node *n, const rn_id *off)
 {
 	const rn_links *t = &n->links;
 	uint32_t k = n->sh->settings->near_k, pos, cnt = 0;
 	pos = rn_links_lower_bound(t, off);
 	for (uint32_t i = 0; i < pos && cnt < k; i++)
-		cnt += rn_link_eligible(&t->v[i]);
+		cnt += window_member(&t->v[i]);
 	if (cnt < k)
 		return 1;
 	cnt = 0;
 	for (uint32_t i = t->n; i-- > pos && cnt < k;)
-		cnt += rn_link_eligible(&t->v[i]);
+		cnt += window_member(&t->v[i]);
 	return cnt < k;
 }
 
@@ -258,11 +267,11 @@ uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
 		uint32_t period = count_eligible(n) < 2 * s->near_k
 					  ? 10 * s->join_retry_ms
 					  : s->ring_check_ms;
-		/* A young node checks its place after 2 s, 4 s, 8 s ...: joins
+		/* A young node checks its place after 2 s, ~8 s, ~32 s ...: joins
 		 * racing each other can leave it beside the wrong neighbours. */
 		uint32_t age = now_ms - n->joined_ms;
 		if (age < period / 2)
-			period = age < 2000 ? 2000 : 2 * age;
+			period = age < 2000 ? 2000 : 4 * age;
 		repair = 1;
 		n->t_ring_check = now_ms + period / 2 +
 				  (uint32_t)rn_prng_below(&n->prng, period);
