@@ -12,6 +12,7 @@
 
 #include "core/err.h"
 #include "core/id.h"
+#include "overlay/node_impl.h" /* pending forwards, for the hop-ack test */
 
 typedef struct fx {
 	fake_world *w;
@@ -673,6 +674,73 @@ static void test_bootstrap_unreachable(void **state)
 	assert_null(rn_node_succ(w->node[0], &buf));
 }
 
+
+/* A HOP_ACK counts only from the hop the message went to: a stranger that
+ * guesses the sequence cannot cancel the retransmission. */
+static void test_hop_ack_source(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	rn_node *a = fake_add_node(w), *b = fake_add_node(w);
+	assert_true(a && b);
+	join(w, 0, NULL, 0);
+	uint32_t boot = 0;
+	join(w, 1, &boot, 1);
+	fake_pump(w, 5000);
+	fake_drain(w, 1000);
+	assert_int_equal(w->q_len, 0);
+	assert_int_equal(a->n_pend, 0);
+	assert_int_equal(rn_node_lookup(a, w->now, rn_node_id(b), 77), 0);
+	assert_int_equal(w->q_len, 1);
+	const fake_send *fs = &w->q[w->q_head];
+	rn_msg m;
+	assert_int_equal(rn_msg_decode(&w->zone, fs->data, fs->len, &m), 0);
+	assert_int_equal(m.type, RN_MSG_ROUTED);
+	assert_int_equal(a->n_pend, 1);
+	rn_msg ack;
+	uint8_t buf[64];
+	size_t len;
+	ack.type = RN_MSG_HOP_ACK;
+	ack.u.hop_ack.hop_seq = m.u.routed.hop_seq;
+	assert_int_equal(rn_msg_encode(&ack, buf, sizeof buf, &len), 0);
+	rn_ep stranger;
+	rn_ep_from_ipv4(&stranger, 0xCB007109u, 9);
+	rn_node_recv(a, w->now, &stranger, buf, len);
+	assert_int_equal(a->n_pend, 1);
+	rn_node_recv(a, w->now, &w->ep[1], buf, len);
+	assert_int_equal(a->n_pend, 0);
+}
+
+/* A HELLO from a linked endpoint under a new id: the peer there restarted
+ * as someone else, so the link to its old id goes. */
+static void test_new_id_at_endpoint(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	rn_node *a = fake_add_node(w), *b = fake_add_node(w);
+	assert_true(a && b);
+	join(w, 0, NULL, 0);
+	uint32_t boot = 0;
+	join(w, 1, &boot, 1);
+	fake_pump(w, 5000);
+	fake_drain(w, 1000);
+	assert_int_equal(rn_node_link_count(a), 1);
+	rn_msg h;
+	uint8_t buf[128];
+	size_t len;
+	memset(&h, 0, sizeof h);
+	h.type = RN_MSG_HELLO;
+	memset(h.u.hello.src.b, 0x5a, RN_ID_LEN);
+	h.u.hello.kind = RN_KIND_NEAR;
+	h.u.hello.your_ep = w->ep[0];
+	assert_int_equal(rn_msg_encode(&h, buf, sizeof buf, &len), 0);
+	rn_node_recv(a, w->now, &w->ep[1], buf, len);
+	rn_link_info li[4];
+	assert_int_equal(rn_node_links(a, li, 4), 1);
+	assert_memory_equal(li[0].id.b, h.u.hello.src.b, RN_ID_LEN);
+	assert_true(rn_ep_eq(&li[0].ep, &w->ep[1]));
+}
+
 int main(void)
 {
 	assert_true(sodium_init() >= 0);
@@ -690,6 +758,8 @@ int main(void)
 		T(test_dead_link_not_early),
 		T(test_leave),
 		T(test_bootstrap_unreachable),
+		T(test_hop_ack_source),
+		T(test_new_id_at_endpoint),
 	};
 #undef T
 	printf("# RN_TEST_SEED=%llu\n", (unsigned long long)rn_test_seed());
