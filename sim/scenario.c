@@ -453,25 +453,6 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 		sim_world_run_until(w, w->now + secs(1));
 		progress(r, 0);
 	}
-	if (p->settings.log_level >= RN_LOG_DEBUG && p->nodes > 8) {
-		rn_link_info li[512];
-		for (uint32_t b = 0; b < 8; b++) {
-			if (!(w->nodes[b].flags & SIM_ALIVE))
-				continue;
-			size_t nl = rn_node_links(w->nodes[b].node, li, 512);
-			unsigned cnt[6] = {0};
-			for (size_t k = 0; k < nl && k < 512; k++) {
-				cnt[0] += li[k].up;
-				cnt[1] += li[k].near;
-				cnt[2] += li[k].far_out;
-				cnt[3] += li[k].peer_wants;
-				cnt[4] += li[k].leaf;
-			}
-			fprintf(stderr, "bootstrap %u: %zu links: up %u near %u far_out %u "
-				"peer_wants %u leaf %u\n", b, nl, cnt[0], cnt[1],
-				cnt[2], cnt[3], cnt[4]);
-		}
-	}
 	r->phase = "settle";
 	rn_time settle_end = w->now + secs(p->settle_s);
 	while (w->now < settle_end && r->n_pending) {
