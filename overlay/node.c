@@ -264,16 +264,15 @@ void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead)
 }
 
 /* Anything heard from a link proves it alive. */
-static void touch(rn_node *n, rn_link *l, uint32_t now_ms)
+static void touch(rn_link *l, uint32_t now_ms)
 {
 	l->last_rx_ms = now_ms;
 	l->tries = 0;
 	l->flags &= (uint8_t)~RN_LF_SUSPECT;
-	(void)n;
 }
 
 /* Applies the peer's HELLO kind bits to our view of the link. */
-static void apply_kind(rn_node *n, rn_link *l, uint8_t kind, uint32_t token)
+static void apply_kind(rn_link *l, uint8_t kind, uint32_t token)
 {
 	if (kind & (RN_KIND_LEAF | RN_KIND_FAR))
 		l->flags |= RN_LF_PEER_WANTS;
@@ -293,7 +292,6 @@ static void apply_kind(rn_node *n, rn_link *l, uint8_t kind, uint32_t token)
 		l->kind_out |= RN_KIND_FAR;
 		l->finger = (uint16_t)(token + 1);
 	}
-	(void)n;
 }
 
 /* Makes room in a full table. Victims by tier: leaf links, then links no
@@ -393,8 +391,8 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		fresh = 1;
 	}
 	l->ep = *from;
-	touch(n, l, now_ms);
-	apply_kind(n, l, kind, m->u.hello.token);
+	touch(l, now_ms);
+	apply_kind(l, kind, m->u.hello.token);
 	send_hello(n, now, from, RN_MSG_HELLO_ACK,
 		   (uint8_t)(l->kind_out & ~RN_KIND_FAR_REPLY),
 		   m->u.hello.token, m->u.hello.ts_ms);
@@ -447,8 +445,8 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 	l->ep = *from;
 	uint32_t rtt = now_ms - m->u.hello.ts_ms;
 	l->rtt_ms = (uint16_t)(rtt > 60000 ? 60000 : rtt ? rtt : 1);
-	touch(n, l, now_ms);
-	apply_kind(n, l, m->u.hello.kind, m->u.hello.token);
+	touch(l, now_ms);
+	apply_kind(l, m->u.hello.kind, m->u.hello.token);
 	l->kind_out &= (uint8_t)~RN_KIND_FAR_REPLY;
 	int want_neigh = (l->flags & RN_LF_OPEN_NEAR) != 0;
 	int leaf = (l->flags & RN_LF_LEAF) != 0;
@@ -522,7 +520,7 @@ void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
 		rn_route_on_hop_ack(n, now, from, m.u.hop_ack.hop_seq);
 		int li = rn_links_find_ep(&n->links, from);
 		if (li >= 0 && n->links.v[li].state == RN_LINK_UP)
-			touch(n, &n->links.v[li], rn_ms(n, now));
+			touch(&n->links.v[li], rn_ms(n, now));
 		return;
 	}
 	int idx = rn_links_find_ep(&n->links, from);
@@ -537,7 +535,7 @@ void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
 	}
 	rn_link *l = &n->links.v[idx];
 	uint32_t now_ms = rn_ms(n, now);
-	touch(n, l, now_ms);
+	touch(l, now_ms);
 	switch (m.type) {
 	case RN_MSG_PING:
 		send_simple(n, from, RN_MSG_PONG, m.u.ping.ts_ms);
