@@ -675,19 +675,28 @@ static void test_bootstrap_unreachable(void **state)
 }
 
 
-/* A HOP_ACK counts only from the hop the message went to: a stranger that
- * guesses the sequence cannot cancel the retransmission. */
-static void test_hop_ack_source(void **state)
+/* Two nodes joined into a ring of two, with the network quiet. */
+static fake_world *two_joined(void **state, rn_node **a, rn_node **b)
 {
 	fx *f = *state;
 	fake_world *w = f->w;
-	rn_node *a = fake_add_node(w), *b = fake_add_node(w);
-	assert_true(a && b);
+	*a = fake_add_node(w);
+	*b = fake_add_node(w);
+	assert_true(*a && *b);
 	join(w, 0, NULL, 0);
 	uint32_t boot = 0;
 	join(w, 1, &boot, 1);
 	fake_pump(w, 5000);
 	fake_drain(w, 1000);
+	return w;
+}
+
+/* A HOP_ACK counts only from the hop the message went to: a stranger that
+ * guesses the sequence cannot cancel the retransmission. */
+static void test_hop_ack_source(void **state)
+{
+	rn_node *a, *b;
+	fake_world *w = two_joined(state, &a, &b);
 	assert_int_equal(w->q_len, 0);
 	assert_int_equal(a->n_pend, 0);
 	assert_int_equal(rn_node_lookup(a, w->now, rn_node_id(b), 77), 0);
@@ -715,15 +724,8 @@ static void test_hop_ack_source(void **state)
  * as someone else, so the link to its old id goes. */
 static void test_new_id_at_endpoint(void **state)
 {
-	fx *f = *state;
-	fake_world *w = f->w;
-	rn_node *a = fake_add_node(w), *b = fake_add_node(w);
-	assert_true(a && b);
-	join(w, 0, NULL, 0);
-	uint32_t boot = 0;
-	join(w, 1, &boot, 1);
-	fake_pump(w, 5000);
-	fake_drain(w, 1000);
+	rn_node *a, *b;
+	fake_world *w = two_joined(state, &a, &b);
 	assert_int_equal(rn_node_link_count(a), 1);
 	rn_msg h;
 	uint8_t buf[128];
