@@ -233,11 +233,6 @@ uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
 {
 	const rn_settings *s = n->sh->settings;
 	uint32_t next = now_ms + 3600000u;
-#define NEXT(t)                                                                \
-	do {                                                                   \
-		if ((int32_t)((t) - next) < 0)                                 \
-			next = (t);                                            \
-	} while (0)
 
 	if (n->state == RN_NODE_JOINING) {
 		if (rn_ms_due(n->t_join_retry, now_ms)) {
@@ -245,7 +240,7 @@ uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
 			rn_near_request_ctm(n, now, 0);
 			n->t_join_retry = now_ms + s->join_retry_ms;
 		}
-		NEXT(n->t_join_retry);
+		next = rn_ms_min(next, n->t_join_retry);
 	}
 	if (n->near_dirty) {
 		if (rn_ms_due(n->t_announce, now_ms)) {
@@ -255,7 +250,7 @@ uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
 				if (n->links.v[i].flags & RN_LF_NEAR)
 					rn_near_send_neighbors(n, &n->links.v[i]);
 		} else {
-			NEXT(n->t_announce);
+			next = rn_ms_min(next, n->t_announce);
 		}
 	}
 	if (n->state != RN_NODE_JOINED)
@@ -302,8 +297,7 @@ uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)
 		n->t_stabilize = now_ms + s->stabilize_ms / 2 +
 				 (uint32_t)rn_prng_below(&n->prng, s->stabilize_ms);
 	}
-	NEXT(n->t_stabilize);
-	NEXT(n->t_ring_check);
-#undef NEXT
+	next = rn_ms_min(next, n->t_stabilize);
+	next = rn_ms_min(next, n->t_ring_check);
 	return next;
 }

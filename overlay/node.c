@@ -622,21 +622,13 @@ static uint32_t link_tick(rn_node *n, rn_time now, uint32_t now_ms)
 				l->flags &= (uint8_t)~RN_LF_ASKED;
 			}
 			if (!needed && !(l->flags & RN_LF_ASKED)) {
-				uint32_t t = l->since_ms + s->trim_grace_ms;
-				if ((int32_t)(t - due) < 0)
-					due = t;
+				due = rn_ms_min(due, l->since_ms + s->trim_grace_ms);
 			}
 		}
-		if ((int32_t)(due - next) < 0)
-			next = due;
+		next = rn_ms_min(next, due);
 		i++;
 	}
 	return next;
-}
-
-static uint32_t min_ms(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0 ? a : b;
 }
 
 void rn_node_on_timeout(rn_node *n, rn_time now)
@@ -648,9 +640,9 @@ void rn_node_on_timeout(rn_node *n, rn_time now)
 	n->tick_min = RN_TIME_NEVER;
 	uint32_t next = link_tick(n, now, now_ms);
 	if (rn_route_timeouts(n, now, now_ms, &t))
-		next = min_ms(next, t);
-	next = min_ms(next, rn_near_tick(n, now, now_ms));
-	next = min_ms(next, rn_far_tick(n, now, now_ms));
+		next = rn_ms_min(next, t);
+	next = rn_ms_min(next, rn_near_tick(n, now, now_ms));
+	next = rn_ms_min(next, rn_far_tick(n, now, now_ms));
 	if (rn_ms_due(next, now_ms))
 		next = now_ms + 1;
 	n->in_tick = 0;

@@ -73,6 +73,11 @@ static inline int rn_ms_due(uint32_t t, uint32_t now_ms)
 {
 	return (int32_t)(now_ms - t) >= 0;
 }
+/* The earlier of two u32 millisecond times, wrap-safe. */
+static inline uint32_t rn_ms_min(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0 ? a : b;
+}
 static inline rn_time rn_ms_to_time(const rn_node *n, uint32_t t_ms,
 				    uint32_t now_ms, rn_time now)
 {

@@ -27,7 +27,7 @@ enum {
 
 typedef struct lookup {
 	uint32_t src, dst;
-	uint8_t tries, done, hops, excluded;
+	uint8_t tries, done, excluded;
 } lookup;
 
 typedef struct run {
@@ -250,7 +250,6 @@ static void on_event(sim_world *w, uint32_t node, const rn_event *ev)
 	if (rn_id_cmp(&ev->peer, &w->oracle.ids[w->nodes[l->dst].rank]))
 		return;
 	l->done = (uint8_t)(ev->qid >> 40);
-	l->hops = ev->hops;
 	if (!r->lk_churn_from || idx < r->lk_churn_from) /* stable ring only */
 		r->hops_hist[ev->hops]++;
 }

@@ -66,7 +66,7 @@ struct sim_world {
 	uint64_t n_events;
 	double loss;         /* datagram loss probability */
 	int partitioned;     /* drop datagrams between sides A and B */
-	uint64_t pkts_sent, pkts_lost, bytes_in_flight;
+	uint64_t pkts_sent, pkts_lost;
 	uint64_t pkts_by_type[16]; /* by overlay message type (msg.h) */
 	sim_script_fn on_script;
 	sim_event_fn on_event;
