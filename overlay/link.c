@@ -86,5 +86,14 @@ void rn_links_remove(rn_links *t, uint32_t idx)
 		free(t->v);
 		t->v = NULL;
 		t->cap = 0;
+	} else if (t->cap - t->n >= RN_LINKS_SLACK_MAX) {
+		/* Joins and trims leave a table far below its peak: give the
+		 * slack back, or a million tables keep their joining size. */
+		uint32_t cap = t->n + 4;
+		rn_link *v = realloc(t->v, cap * sizeof *v);
+		if (v) {
+			t->v = v;
+			t->cap = cap;
+		}
 	}
 }

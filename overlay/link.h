@@ -7,7 +7,8 @@
  * binary search (route.c). Indexes change on insert and remove: nothing
  * outside a single call keeps one; cross-call references use the offset.
  *
- * Grows four links at a time up to links_max; an insert beyond fails (RN_ERR_FULL).
+ * Grows four links at a time up to links_max; an insert beyond fails
+ * (RN_ERR_FULL). Shrinks back when RN_LINKS_SLACK_MAX slots stand empty.
  */
 #ifndef RN_LINK_H
 #define RN_LINK_H
@@ -46,6 +47,8 @@ typedef struct rn_link {
 } rn_link;
 
 _Static_assert(sizeof(rn_link) <= 64, "links must stay compact");
+
+#define RN_LINKS_SLACK_MAX 8
 
 typedef struct rn_links {
 	rn_link *v;

@@ -206,7 +206,7 @@ void rn_near_request_ctm(rn_node *n, rn_time now, int via_far)
 		return;
 	rn_route_send(n, now, &n->id,
 		      RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC, body, len, first,
-		      1);
+		      RN_ROUTE_F_MAINT);
 }
 
 void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,

@@ -740,7 +740,7 @@ int rn_node_lookup(rn_node *n, rn_time now, const rn_id *dst, uint64_t qid)
 		rn_node_emit(n, RN_EV_LOOKUP_DONE, &n->id, qid, 0, 0);
 		return 0;
 	}
-	return rn_route_send(n, now, dst, RN_ROUTE_EXACT, body, len, -1, 0);
+	return rn_route_send(n, now, dst, RN_ROUTE_EXACT, body, len, -1, 0u);
 }
 
 /* ---- queries ---------------------------------------------------------- */

@@ -105,10 +105,13 @@ void rn_node_probe_bootstraps(rn_node *n, rn_time now);
  * (taking exclude_off as absent when not NULL). Skips unusable links. */
 int rn_route_best(const rn_node *n, const rn_id *dst,
 		  const rn_id *exclude_off);
+/* rn_route_send flags */
+#define RN_ROUTE_F_MAINT 1u /* counts as maintenance traffic */
+#define RN_ROUTE_F_NOACK 2u /* no hop acks on the whole path (hop_seq 0) */
 /* Originates a routed body. first_hop >= 0 forces the first link. */
 int rn_route_send(rn_node *n, rn_time now, const rn_id *dst, uint8_t mode,
 		  const uint8_t *body, size_t body_len, int first_hop,
-		  int maint);
+		  unsigned flags);
 void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 			const rn_msg *m);
 void rn_route_on_hop_ack(rn_node *n, rn_time now, const rn_ep *from,

@@ -13,6 +13,11 @@
  * and goes to the next best hop, at most reroute_max times. The copies wait
  * in a small array bounded by route_pending_max; when it is full, messages
  * are still forwarded, just without the retry (counted in drop_full).
+ *
+ * The source may send a message without hop acks (RN_ROUTE_F_NOACK): it goes
+ * out with hop sequence 0, and every hop forwards it the same way, unacked
+ * and untracked. Requests that a periodic round repeats anyway (far-link
+ * CTMs) travel so, at half the datagrams.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +90,7 @@ int rn_route_best(const rn_node *n, const rn_id *dst, const rn_id *exclude_off)
 
 static int pending_add(rn_node *n, uint32_t now_ms, const rn_link *via,
 		       const uint8_t *msg, size_t len, uint8_t tries,
-		       int maint, uint32_t hop_seq)
+		       unsigned flags, uint32_t hop_seq)
 {
 	const rn_settings *s = n->sh->settings;
 	if (n->n_pend >= s->route_pending_max) {
@@ -111,7 +116,7 @@ static int pending_add(rn_node *n, uint32_t now_ms, const rn_link *via,
 	p->deadline_ms = now_ms + rn_node_rto_ms(n, via);
 	p->via_off = via->off;
 	p->tries = tries;
-	p->maint = (uint8_t)maint;
+	p->maint = (flags & RN_ROUTE_F_MAINT) != 0;
 	p->len = (uint16_t)len;
 	p->msg = copy;
 	return 0;
@@ -129,16 +134,24 @@ static void pending_remove(rn_node *n, uint32_t i)
 }
 
 /* Sends an encoded ROUTED message to link idx with a fresh hop sequence and
- * remembers it until acknowledged. */
+ * remembers it until acknowledged (or with sequence 0, unacked). */
 static void forward(rn_node *n, rn_time now, uint32_t idx, uint8_t *buf,
-		    size_t len, uint8_t tries, int maint)
+		    size_t len, uint8_t tries, unsigned flags)
 {
 	rn_link *l = &n->links.v[idx];
-	uint32_t seq = ++n->hop_seq;
+	int maint = (flags & RN_ROUTE_F_MAINT) != 0;
+	if (flags & RN_ROUTE_F_NOACK) {
+		rn_msg_patch_hop_seq(buf, len, 0);
+		rn_node_send_raw(n, &l->ep, buf, len, maint);
+		return;
+	}
+	if (++n->hop_seq == 0) /* 0 means unacked */
+		n->hop_seq = 1;
+	uint32_t seq = n->hop_seq;
 	uint32_t now_ms = rn_ms(n, now);
 	rn_msg_patch_hop_seq(buf, len, seq);
 	rn_node_send_raw(n, &l->ep, buf, len, maint);
-	if (pending_add(n, now_ms, l, buf, len, tries, maint, seq) == 0)
+	if (pending_add(n, now_ms, l, buf, len, tries, flags, seq) == 0)
 		rn_node_want_deadline(n, now, n->pend[n->n_pend - 1].deadline_ms);
 }
 
@@ -147,7 +160,7 @@ static void deliver(rn_node *n, rn_time now, const rn_msg *m);
 /* Routes an already-encoded message (hops already counted) from here. */
 static void route_encoded(rn_node *n, rn_time now, const rn_msg *m,
 			  uint8_t *buf, size_t len, int first_hop,
-			  uint8_t tries, int maint)
+			  uint8_t tries, unsigned flags)
 {
 	rn_id src_off;
 	const rn_id *excl = NULL;
@@ -165,12 +178,12 @@ static void route_encoded(rn_node *n, rn_time now, const rn_msg *m,
 		n->stats.drop_ttl++;
 		return;
 	}
-	forward(n, now, (uint32_t)next, buf, len, tries, maint);
+	forward(n, now, (uint32_t)next, buf, len, tries, flags);
 }
 
 int rn_route_send(rn_node *n, rn_time now, const rn_id *dst, uint8_t mode,
 		  const uint8_t *body, size_t body_len, int first_hop,
-		  int maint)
+		  unsigned flags)
 {
 	uint8_t buf[RN_DGRAM_MAX];
 	size_t len;
@@ -187,7 +200,7 @@ int rn_route_send(rn_node *n, rn_time now, const rn_id *dst, uint8_t mode,
 	int rc = rn_msg_encode(&m, buf, sizeof buf, &len);
 	if (rc)
 		return rc;
-	route_encoded(n, now, &m, buf, len, first_hop, 0, maint);
+	route_encoded(n, now, &m, buf, len, first_hop, 0, flags);
 	return 0;
 }
 
@@ -217,7 +230,7 @@ static void deliver(rn_node *n, rn_time now, const rn_msg *m)
 		b.u.lookup.hops = m->u.routed.hops;
 		if (rn_body_encode(&b, out, sizeof out, &len) == 0)
 			rn_route_send(n, now, &m->u.routed.src, RN_ROUTE_EXACT,
-				      out, len, -1, 0);
+				      out, len, -1, 0u);
 		break;
 	}
 	case RN_BODY_LOOKUP_REPLY:
@@ -241,9 +254,14 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 	int maint = !(m.u.routed.body_len > 1 &&
 		      (m.u.routed.body[1] == RN_BODY_LOOKUP ||
 		       m.u.routed.body[1] == RN_BODY_LOOKUP_REPLY));
-	ack.type = RN_MSG_HOP_ACK;
-	ack.u.hop_ack.hop_seq = m.u.routed.hop_seq;
-	rn_node_send_msg(n, &from->ep, &ack, maint);
+	unsigned flags = maint ? RN_ROUTE_F_MAINT : 0u;
+	if (m.u.routed.hop_seq == 0) {
+		flags |= RN_ROUTE_F_NOACK;
+	} else {
+		ack.type = RN_MSG_HOP_ACK;
+		ack.u.hop_ack.hop_seq = m.u.routed.hop_seq;
+		rn_node_send_msg(n, &from->ep, &ack, maint);
+	}
 
 	if (m.u.routed.hops < 255)
 		m.u.routed.hops++;
@@ -254,7 +272,7 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 		n->stats.drop_decode++;
 		return;
 	}
-	route_encoded(n, now, &m, buf, len, -1, 0, maint);
+	route_encoded(n, now, &m, buf, len, -1, 0, flags);
 }
 
 void rn_route_on_hop_ack(rn_node *n, rn_time now, const rn_ep *from,
@@ -285,7 +303,7 @@ static void retry(rn_node *n, rn_time now, rn_pending *p)
 	}
 	n->stats.reroutes++;
 	route_encoded(n, now, &m, p->msg, p->len, -1, (uint8_t)(p->tries + 1),
-		      p->maint);
+		      p->maint ? RN_ROUTE_F_MAINT : 0u);
 }
 
 int rn_route_timeouts(rn_node *n, rn_time now, uint32_t now_ms,
