@@ -18,6 +18,15 @@
  * A FAR_OUT link stays needed while it is the only usable link serving its
  * interval; otherwise we drop the role and trimming closes it if neither
  * side needs it for anything else.
+ *
+ * Far hints. A newcomer's fingers are almost those of the node it joins
+ * beside: finger i of the node closest to id + 2^i lies in the newcomer's
+ * interval i too. So the node that answers a join CTM (RN_LF_HINTS on the
+ * link it opens) sends, once that link is up, FAR_HINTS: those of its links
+ * that fall in one of the newcomer's finger intervals. The newcomer opens
+ * them directly (kind FAR), and its first far round, far_start_ms after it
+ * joined, sends CTMs only for what the hints left empty: one datagram
+ * instead of a CTM of log N hops per finger.
  */
 #include <math.h>
 #include <string.h>
@@ -82,6 +91,29 @@ static void slot_interval(unsigned slot, rn_id *lo, rn_id *hi)
 	}
 }
 
+/* The finger slot whose interval holds offset off, or -1. */
+static int slot_of(const rn_id *off)
+{
+	rn_id zero, d, lo, hi;
+	memset(&zero, 0, sizeof zero);
+	for (unsigned dir = 0; dir < 2; dir++) {
+		if (dir)
+			rn_id_sub(&d, &zero, off);
+		else
+			d = *off;
+		int i = rn_id_log2(&d);
+		if (i < 0)
+			return -1;
+		for (unsigned c = (unsigned)i; c <= (unsigned)i + 1 && c < 160; c++) {
+			unsigned slot = dir * 160 + c;
+			slot_interval(slot, &lo, &hi);
+			if (rn_id_cmp(off, &lo) >= 0 && rn_id_cmp(off, &hi) < 0)
+				return (int)slot;
+		}
+	}
+	return -1;
+}
+
 /* Index of a usable link inside the slot's interval, or -1. */
 static int slot_link(const rn_node *n, unsigned slot, int skip)
 {
@@ -119,6 +151,22 @@ static void send_far_ctm(rn_node *n, rn_time now, const rn_id *dst,
 		rn_route_send(n, now, dst,
 			      RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC, body,
 			      len, -1, RN_ROUTE_F_MAINT | RN_ROUTE_F_NOACK);
+}
+
+/* A link we are opening as a far link inside the slot's interval. */
+static int slot_opening(const rn_node *n, unsigned slot)
+{
+	rn_id lo, hi;
+	slot_interval(slot, &lo, &hi);
+	for (uint32_t i = rn_links_lower_bound(&n->links, &lo); i < n->links.n;
+	     i++) {
+		const rn_link *l = &n->links.v[i];
+		if (rn_id_cmp(&l->off, &hi) >= 0)
+			break;
+		if (l->state == RN_LINK_PENDING && (l->kind_out & RN_KIND_FAR))
+			return 1;
+	}
+	return 0;
 }
 
 /* A usable link inside the slot's interval that the peer keeps as its own
@@ -188,33 +236,43 @@ static int slot_given(const rn_node *n, unsigned slot)
 	return 0;
 }
 
+/* The octave of the nearest ring link on this side (0 clockwise), or -1:
+ * finger slots start above it. */
+static int near_octave(const rn_node *n, unsigned dir)
+{
+	const rn_links *t = &n->links;
+	for (uint32_t k = 0; k < t->n; k++) {
+		const rn_link *l = &t->v[dir ? t->n - 1 - k : k];
+		if (!rn_link_eligible(l))
+			continue;
+		rn_id d = l->off;
+		if (dir) {
+			rn_id zero;
+			memset(&zero, 0, sizeof zero);
+			rn_id_sub(&d, &zero, &l->off);
+		}
+		return rn_id_log2(&d);
+	}
+	return -1;
+}
+
+static int fingers_both(const rn_node *n)
+{
+	return n->sh->settings->far_kind == RN_FAR_FINGERS2;
+}
+
 static void fingers_round(rn_node *n, rn_time now, int both)
 {
 	/* Every fourth round also re-asks for slots served from outside their
 	 * interval, in case nodes have arrived inside it since. */
 	int recheck = (n->far_rounds++ % 4) == 3;
 	for (unsigned dir = 0; dir < (both ? 2u : 1u); dir++) {
-		/* start at the interval of the nearest neighbour on this side */
-		int start = -1;
-		const rn_links *t = &n->links;
-		for (uint32_t k = 0; k < t->n; k++) {
-			const rn_link *l = &t->v[dir ? t->n - 1 - k : k];
-			if (!rn_link_eligible(l))
-				continue;
-			rn_id d = l->off;
-			if (dir) {
-				rn_id zero;
-				memset(&zero, 0, sizeof zero);
-				rn_id_sub(&d, &zero, &l->off);
-			}
-			start = rn_id_log2(&d);
-			break;
-		}
+		int start = near_octave(n, dir);
 		if (start < 0)
 			continue;
 		for (unsigned i = (unsigned)start + 1; i < 160; i++) {
 			unsigned slot = dir * 160 + i;
-			if (slot_link(n, slot, -1) >= 0 ||
+			if (slot_link(n, slot, -1) >= 0 || slot_opening(n, slot) ||
 			    (!recheck && slot_given(n, slot)))
 				continue;
 			rn_id dst;
@@ -226,6 +284,87 @@ static void fingers_round(rn_node *n, rn_time now, int both)
 		}
 	}
 	release_redundant(n);
+}
+
+void rn_far_send_hints(rn_node *n, const rn_link *to)
+{
+	const rn_settings *s = n->sh->settings;
+	if (s->far_kind != RN_FAR_FINGERS1 && s->far_kind != RN_FAR_FINGERS2)
+		return;
+	rn_msg m;
+	unsigned sent = 0;
+	m.type = RN_MSG_FAR_HINTS;
+	m.u.neighbors.n = 0;
+	for (uint32_t i = 0; i <= n->links.n; i++) {
+		if (i < n->links.n) {
+			const rn_link *l = &n->links.v[i];
+			rn_id off;
+			/* the link's offset as the newcomer sees it */
+			rn_id_sub(&off, &l->off, &to->off);
+			int slot = slot_of(&off);
+			if (l == to || !rn_link_usable(l) || slot < 0 ||
+			    (slot >= 160 && !fingers_both(n)))
+				continue;
+			rn_peer_info *e = &m.u.neighbors.v[m.u.neighbors.n++];
+			rn_id_add(&e->id, &n->id, &l->off);
+			e->ep = l->ep;
+		}
+		if (m.u.neighbors.n == RN_NEIGHBORS_MAX ||
+		    (i == n->links.n && m.u.neighbors.n)) {
+			rn_node_send_msg(n, &to->ep, &m, 1);
+			m.u.neighbors.n = 0;
+			if (++sent == RN_FAR_HINT_MSGS_MAX)
+				return;
+		}
+	}
+}
+
+void rn_far_on_link_up(rn_node *n, uint32_t idx)
+{
+	rn_link *l = &n->links.v[idx];
+	if (!(l->flags & RN_LF_HINTS) || l->state != RN_LINK_UP)
+		return;
+	l->flags &= (uint8_t)~RN_LF_HINTS;
+	rn_far_send_hints(n, l);
+}
+
+void rn_far_on_hints(rn_node *n, rn_time now, const rn_msg *m)
+{
+	const rn_settings *s = n->sh->settings;
+	if (n->state != RN_NODE_JOINED ||
+	    (s->far_kind != RN_FAR_FINGERS1 && s->far_kind != RN_FAR_FINGERS2))
+		return;
+	int start[2] = {near_octave(n, 0), near_octave(n, 1)};
+	/* A newcomer often knows one side only so far; the ring is about as
+	 * dense on the other. */
+	if (start[0] < 0)
+		start[0] = start[1];
+	if (start[1] < 0)
+		start[1] = start[0];
+	for (unsigned k = 0; k < m->u.neighbors.n; k++) {
+		const rn_peer_info *e = &m->u.neighbors.v[k];
+		rn_id off;
+		rn_id_sub(&off, &e->id, &n->id);
+		int slot = slot_of(&off);
+		if (slot < 0 || (slot >= 160 && !fingers_both(n)))
+			continue;
+		unsigned dir = (unsigned)slot / 160, i = (unsigned)slot % 160;
+		if (start[dir] < 0 || i <= (unsigned)start[dir] ||
+		    
+		    rn_links_find(&n->links, &off) >= 0 ||
+		    slot_link(n, (unsigned)slot, -1) >= 0 ||
+		    slot_opening(n, (unsigned)slot))
+			continue;
+		/* Half the half-open links at most: the near links of a
+		 * joining node must not wait for room behind its fingers. */
+		if (rn_node_pending_links(n) >= s->pending_links_max / 2)
+			break;
+		int idx = rn_node_link_open(n, now, &off, &e->ep, RN_KIND_FAR, 0);
+		if (idx < 0)
+			break; /* link table full */
+		n->links.v[idx].flags |= RN_LF_FAR_OUT;
+		n->links.v[idx].finger = (uint16_t)(slot + 1);
+	}
 }
 
 static void symphony_round(rn_node *n, rn_time now)

@@ -32,6 +32,7 @@ enum rn_link_flag {
 	RN_LF_NEAR = 16,       /* cached: inside my near window */
 	RN_LF_OPEN_NEAR = 32,  /* opened to become a ring neighbour */
 	RN_LF_ASKED = 64,      /* UNNEEDED sent, awaiting the answer */
+	RN_LF_HINTS = 128,     /* opened for a joining node: send far hints */
 };
 
 typedef struct rn_link {

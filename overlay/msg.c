@@ -71,6 +71,7 @@ int rn_msg_encode(const rn_msg *m, uint8_t *buf, size_t cap, size_t *len)
 		msgpack_pack_uint8(&pk, m->u.close.reason);
 		break;
 	case RN_MSG_NEIGHBORS:
+	case RN_MSG_FAR_HINTS:
 		if (m->u.neighbors.n > RN_NEIGHBORS_MAX)
 			return RN_ERR_INVAL;
 		pack_header(&pk, 3, m->type);
@@ -197,6 +198,7 @@ int rn_msg_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 		m->u.close.reason = (uint8_t)v;
 		return 0;
 	case RN_MSG_NEIGHBORS:
+	case RN_MSG_FAR_HINTS:
 		return decode_neighbors(&o, m);
 	case RN_MSG_ROUTED:
 		return decode_routed(&o, m);

@@ -12,7 +12,8 @@
  *   CLOSE      [5, v, reason]
  *   NEIGHBORS  [6, v, [[id, ep], ...]]
  *   ROUTED     [7, v, hop_seq(u32), src_id, dst_id, mode, hops, ttl, body]
- *   HOP_ACK    [8, v, hop_seq]
+ *   HOP_ACK    [8, v, hop_seq]      (hop_seq 0 in ROUTED: no acks wanted)
+ *   FAR_HINTS  [9, v, [[id, ep], ...]]  far-link candidates for a newcomer
  * Bodies of ROUTED:
  *   CTM        [1, v, purpose, token, [ep, ...]]   connect-to-me
  *   LOOKUP     [2, v, qid]
@@ -50,6 +51,7 @@ enum rn_msg_type {
 	RN_MSG_NEIGHBORS = 6,
 	RN_MSG_ROUTED = 7,
 	RN_MSG_HOP_ACK = 8,
+	RN_MSG_FAR_HINTS = 9,
 };
 
 /* HELLO kind bits: why the sender wants this link. */
@@ -111,7 +113,7 @@ typedef struct rn_msg {
 		struct {
 			uint8_t n;
 			rn_peer_info v[RN_NEIGHBORS_MAX];
-		} neighbors;
+		} neighbors; /* NEIGHBORS and FAR_HINTS */
 		struct {
 			uint32_t hop_seq;
 			rn_id src, dst;

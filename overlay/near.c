@@ -217,8 +217,12 @@ void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,
 	if (rn_id_is_zero(&off) || b->u.ctm.n_eps == 0)
 		return;
 	if (b->u.ctm.purpose == RN_CTM_NEAR) {
+		int fresh = rn_links_find(&n->links, &off) < 0;
 		int idx = rn_node_link_open(n, now, &off, &b->u.ctm.eps[0],
 					    RN_KIND_NEAR, 0);
+		/* A node we had no link with: likely joining beside us. */
+		if (idx >= 0 && fresh)
+			n->links.v[idx].flags |= RN_LF_HINTS;
 		/* Already linked: the HELLO above updated roles; tell it who
 		 * its neighbours are. */
 		if (idx >= 0 && n->links.v[idx].state == RN_LINK_UP)

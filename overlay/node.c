@@ -161,7 +161,7 @@ uint32_t rn_node_rto_ms(const rn_node *n, const rn_link *l)
 
 static int evict_one(rn_node *n, rn_time now);
 
-static uint32_t count_pending(const rn_node *n)
+uint32_t rn_node_pending_links(const rn_node *n)
 {
 	uint32_t c = 0;
 	for (uint32_t i = 0; i < n->links.n; i++)
@@ -197,7 +197,7 @@ int rn_node_link_open(rn_node *n, rn_time now, const rn_id *off,
 		rn_near_recompute(n, now);
 		return idx;
 	}
-	if (count_pending(n) >= n->sh->settings->pending_links_max) {
+	if (rn_node_pending_links(n) >= n->sh->settings->pending_links_max) {
 		n->stats.drop_full++;
 		return RN_ERR_FULL;
 	}
@@ -403,6 +403,8 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 	if (idx >= 0 && (m->u.hello.kind & RN_KIND_NEAR ||
 			 n->links.v[idx].flags & RN_LF_NEAR))
 		rn_near_send_neighbors(n, &n->links.v[idx]);
+	if (idx >= 0)
+		rn_far_on_link_up(n, (uint32_t)idx);
 }
 
 static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
@@ -459,6 +461,7 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 	l = &n->links.v[idx];
 	if (want_neigh || (l->flags & RN_LF_NEAR))
 		rn_near_send_neighbors(n, l);
+	rn_far_on_link_up(n, (uint32_t)idx);
 	/* Each bootstrap that answers carries a connect-to-me for us. */
 	if (leaf && n->state == RN_NODE_JOINING && fresh)
 		rn_near_request_ctm(n, now, 0);
@@ -553,6 +556,9 @@ void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
 		break;
 	case RN_MSG_NEIGHBORS:
 		rn_near_on_neighbors(n, now, &m);
+		break;
+	case RN_MSG_FAR_HINTS:
+		rn_far_on_hints(n, now, &m);
 		break;
 	case RN_MSG_ROUTED:
 		rn_route_on_routed(n, now, (uint32_t)idx, &m);

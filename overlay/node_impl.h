@@ -95,6 +95,7 @@ void rn_node_want_deadline(rn_node *n, rn_time now, uint32_t t_ms);
 int rn_node_link_open(rn_node *n, rn_time now, const rn_id *off,
 		      const rn_ep *ep, uint8_t kind, uint32_t token);
 void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead);
+uint32_t rn_node_pending_links(const rn_node *n); /* HELLO sent, no answer */
 void rn_node_emit(rn_node *n, int type, const rn_id *peer, uint64_t qid,
 		  uint8_t hops, uint8_t hops_back);
 uint32_t rn_node_rto_ms(const rn_node *n, const rn_link *l);
@@ -136,7 +137,12 @@ void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,
 		    const rn_body *b);
 
 /* far.c */
+#define RN_FAR_HINT_MSGS_MAX 3 /* FAR_HINTS datagrams sent to one newcomer */
 uint32_t rn_far_tick(rn_node *n, rn_time now, uint32_t now_ms);
+void rn_far_send_hints(rn_node *n, const rn_link *to);
+/* Sends far hints on a link that just came up, if it was made for that. */
+void rn_far_on_link_up(rn_node *n, uint32_t idx);
+void rn_far_on_hints(rn_node *n, rn_time now, const rn_msg *m);
 int rn_far_link_needed(const rn_node *n, uint32_t idx);
 double rn_far_estimate_size(const rn_node *n);
 

@@ -28,7 +28,7 @@ void rn_settings_default(rn_settings *s)
 	s->stabilize_ms = 30000;
 	s->ring_check_ms = 300000;
 	s->far_refresh_ms = 120000;
-	s->far_start_ms = 200;
+	s->far_start_ms = 1000; /* after the far hints (far.c) */
 	s->join_retry_ms = 3000;
 	s->trim_grace_ms = 5000;
 

@@ -60,6 +60,7 @@ static void rand_msg(trng *r, rn_msg *m, uint8_t type)
 		m->u.close.reason = (uint8_t)(1 + trng_below(r, RN_CLOSE_REASON_MAX));
 		break;
 	case RN_MSG_NEIGHBORS:
+	case RN_MSG_FAR_HINTS:
 		m->u.neighbors.n = (uint8_t)trng_below(r, RN_NEIGHBORS_MAX + 1);
 		for (unsigned i = 0; i < m->u.neighbors.n; i++) {
 			trng_bytes(r, m->u.neighbors.v[i].id.b, RN_ID_LEN);
@@ -106,6 +107,7 @@ static int msg_eq(const rn_msg *a, const rn_msg *b)
 	case RN_MSG_CLOSE:
 		return a->u.close.reason == b->u.close.reason;
 	case RN_MSG_NEIGHBORS:
+	case RN_MSG_FAR_HINTS:
 		if (a->u.neighbors.n != b->u.neighbors.n)
 			return 0;
 		for (unsigned i = 0; i < a->u.neighbors.n; i++)
@@ -211,7 +213,7 @@ static int teardown(void **state)
 static const uint8_t all_types[] = {RN_MSG_HELLO, RN_MSG_HELLO_ACK,
 				    RN_MSG_PING, RN_MSG_PONG, RN_MSG_CLOSE,
 				    RN_MSG_NEIGHBORS, RN_MSG_ROUTED,
-				    RN_MSG_HOP_ACK};
+				    RN_MSG_HOP_ACK, RN_MSG_FAR_HINTS};
 #define N_TYPES (sizeof all_types / sizeof all_types[0])
 
 static const uint8_t all_bodies[] = {RN_BODY_CTM, RN_BODY_LOOKUP,
