@@ -30,7 +30,7 @@
 #define FAKE_EVENTS_MAX 4096
 #define FAKE_HOP_US 2000u /* clock advance per delivered datagram */
 #define FAKE_PORT 4000
-#define FAKE_TYPES 9
+#define FAKE_TYPES (RN_MSG_FAR_HINTS + 1)
 
 typedef struct fake_world fake_world;
 
