@@ -17,6 +17,14 @@ const char *rn_strerror(int err)
 	case RN_ERR_STATE: return "invalid in current state";
 	case RN_ERR_NOROUTE: return "no route";
 	case RN_ERR_IO: return "I/O error";
+	case RN_ERR_CERT_GROUP: return "certificate of another group";
+	case RN_ERR_CERT_EARLY: return "certificate not yet valid";
+	case RN_ERR_CERT_EXPIRED: return "certificate expired";
+	case RN_ERR_BADSIG: return "bad signature";
+	case RN_ERR_BADKEY: return "unusable public key";
+	case RN_ERR_AUTH: return "authentication failed";
+	case RN_ERR_REPLAY: return "replayed or too old";
+	case RN_ERR_REKEY: return "key used up, rekey needed";
 	default: return "unknown error";
 	}
 }

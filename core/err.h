@@ -20,6 +20,14 @@ enum {
 	RN_ERR_STATE = -10,    /* operation not valid in the current state */
 	RN_ERR_NOROUTE = -11,  /* no usable link towards the destination */
 	RN_ERR_IO = -12,       /* the environment failed (daemon/sim side only) */
+	RN_ERR_CERT_GROUP = -13,   /* certificate signed for another group */
+	RN_ERR_CERT_EARLY = -14,   /* certificate not valid yet */
+	RN_ERR_CERT_EXPIRED = -15, /* certificate expired */
+	RN_ERR_BADSIG = -16,       /* signature does not verify */
+	RN_ERR_BADKEY = -17,       /* unusable public key (e.g. small order) */
+	RN_ERR_AUTH = -18,         /* AEAD authentication failed */
+	RN_ERR_REPLAY = -19,       /* counter seen or behind the window */
+	RN_ERR_REKEY = -20,        /* key used up: counter at its limit */
 };
 
 const char *rn_strerror(int err);

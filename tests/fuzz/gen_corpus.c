@@ -3,9 +3,11 @@
  * 1 and RN_CTM_EPS_MAX endpoints, an empty and a full body), a few generic
  * and hostile msgpack objects, and node scripts (fuzz_node_script.h) that
  * drive joins, lookups, keepalive, leave and restart and feed real messages
- * with the real node ids.
+ * with the real node ids; and member certificates signed with a fixed
+ * group key (valid, at their limits, of another group, out of date, with a
+ * bad signature), truncated ones and hand-packed ones with a wrong field.
  *
- *   fuzz_gen_corpus <dir>     writes <dir>/{mp,msg,body,node}/seed-*
+ *   fuzz_gen_corpus <dir>     writes <dir>/{mp,msg,body,node,cert}/seed-*
  *
  * The directories must exist. Output is deterministic.
  */
@@ -14,8 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "core/cert.h"
 #include "core/ep.h"
 #include "core/id.h"
+#include "core/mp.h"
 #include "overlay/msg.h"
 
 #include "fuzz_node_script.h"
@@ -455,6 +461,158 @@ static void make_scripts(void)
 	s_put("stranger", &s);
 }
 
+/* ---- member certificates ---------------------------------------------- */
+
+/* The group key fuzz_cert.c verifies against: seed bytes all 0x47. */
+#define FZ_CERT_GROUP_SEED_BYTE 0x47
+#define FZ_CERT_NOW 1700000000u
+
+static void put_cert(const char *name, const rn_cert *c)
+{
+	uint8_t b[RN_CERT_ENCODED_MAX];
+	size_t n;
+	if (rn_cert_encode(c, b, sizeof b, &n)) {
+		fprintf(stderr, "cannot encode certificate %s\n", name);
+		exit(1);
+	}
+	put("cert", name, b, n);
+}
+
+static void issue_cert(rn_cert *c, const uint8_t *gsk, uint8_t node_byte,
+		       const uint8_t *vip, size_t vip_len, const char *name,
+		       uint64_t nb, uint64_t na)
+{
+	uint8_t ks[RN_KEY_SEED_LEN], pk[RN_SIGN_PK_LEN], sk[RN_SIGN_SK_LEN];
+	memset(ks, node_byte, sizeof ks);
+	if (rn_nodekey_keypair(pk, sk, ks) ||
+	    rn_cert_issue(c, gsk, pk, vip, vip_len, name, nb, na)) {
+		fprintf(stderr, "cannot issue certificate %s\n", name);
+		exit(1);
+	}
+}
+
+/* [type, version, ...] packed by hand from c, with element `bad` (if below
+ * 9) replaced by the raw msgpack bytes rep, or dropped when rep_len is 0. */
+static void put_cert_with(const char *name, const rn_cert *c, unsigned bad,
+			  const uint8_t *rep, size_t rep_len)
+{
+	uint8_t b[512];
+	rn_writer w;
+	msgpack_packer pk;
+	rn_writer_init(&w, b, sizeof b);
+	rn_mp_packer_init(&pk, &w);
+	msgpack_pack_array(&pk, bad < 9 && !rep_len ? 8 : 9);
+	for (unsigned i = 0; i < 9; i++) {
+		if (i == bad) {
+			rn_write_bytes(&w, rep, rep_len);
+			continue;
+		}
+		switch (i) {
+		case 0: msgpack_pack_uint8(&pk, RN_CERT_TYPE); break;
+		case 1: msgpack_pack_uint8(&pk, RN_CERT_VERSION); break;
+		case 2: rn_mp_pack_bin(&pk, c->group_pk, 32); break;
+		case 3: rn_mp_pack_bin(&pk, c->node_pk, 32); break;
+		case 4: rn_mp_pack_bin(&pk, c->vip, c->vip_len); break;
+		case 5:
+			msgpack_pack_str(&pk, c->name_len);
+			msgpack_pack_str_body(&pk, c->name, c->name_len);
+			break;
+		case 6: msgpack_pack_uint64(&pk, c->not_before); break;
+		case 7: msgpack_pack_uint64(&pk, c->not_after); break;
+		default: rn_mp_pack_bin(&pk, c->sig, RN_SIG_LEN); break;
+		}
+	}
+	if (w.err) {
+		fprintf(stderr, "cannot pack %s\n", name);
+		exit(1);
+	}
+	put("cert", name, b, w.len);
+}
+
+static void make_certs(void)
+{
+	static const uint8_t v4[4] = {10, 1, 2, 3};
+	static const uint8_t v6[16] = {0xfd, 0x72, 0x6e, 0, 0, 0, 0, 0,
+				       0,    0,    0,    0, 0, 0, 0, 1};
+	uint8_t ks[RN_KEY_SEED_LEN], gpk[RN_SIGN_PK_LEN], gsk[RN_SIGN_SK_LEN];
+	uint8_t opk[RN_SIGN_PK_LEN], osk[RN_SIGN_SK_LEN];
+	char longest[RN_CERT_NAME_MAX + 1];
+	rn_cert c, v;
+
+	memset(ks, FZ_CERT_GROUP_SEED_BYTE, sizeof ks);
+	rn_group_keypair(gpk, gsk, ks);
+	memset(ks, 0x48, sizeof ks);
+	rn_group_keypair(opk, osk, ks);
+	memset(longest, 'z', RN_CERT_NAME_MAX);
+	longest[RN_CERT_NAME_MAX] = '\0';
+
+	issue_cert(&v, gsk, 1, v4, 4, "node-1", FZ_CERT_NOW - 3600,
+		   FZ_CERT_NOW + 86400);
+	put_cert("valid-v4", &v);
+	issue_cert(&c, gsk, 2, v6, 16, longest, FZ_CERT_NOW, UINT64_MAX);
+	put_cert("valid-v6-longest", &c);
+	issue_cert(&c, gsk, 3, v4, 4, "a", FZ_CERT_NOW, FZ_CERT_NOW);
+	put_cert("one-second", &c);
+	issue_cert(&c, gsk, 4, v6, 16, "old.node_x", 0, 1);
+	put_cert("expired", &c);
+	issue_cert(&c, gsk, 5, v4, 4, "future", UINT64_MAX - 1, UINT64_MAX);
+	put_cert("not-yet-valid", &c);
+	issue_cert(&c, osk, 1, v4, 4, "node-1", 0, UINT64_MAX);
+	put_cert("other-group", &c);
+	c = v;
+	c.sig[17] ^= 0x20;
+	put_cert("bad-sig", &c);
+	c = v;
+	c.not_after++;
+	put_cert("bad-sig-time", &c);
+
+	/* truncated and trailing */
+	uint8_t b[RN_CERT_ENCODED_MAX + 1];
+	size_t n;
+	rn_cert_encode(&v, b, sizeof b, &n);
+	const size_t cuts[] = {1, 3, 37, 71, n / 2, n - 65, n - 1};
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "trunc-%zu", cuts[i]);
+		put("cert", name, b, cuts[i]);
+	}
+	b[n] = 0xc0;
+	put("cert", "trailing-nil", b, n + 1);
+
+	/* one field wrong: type, version, lengths, kinds, values */
+	static const uint8_t nil[] = {0xc0}, two[] = {0x02}, neg[] = {0xff};
+	static const uint8_t ping_type[] = {0x03}, bin31[33] = {0xc4, 31};
+	static const uint8_t bin33[35] = {0xc4, 33}, vip5[7] = {0xc4, 5};
+	static const uint8_t name_bin[] = {0xc4, 1, 'a'};
+	static const uint8_t name_empty[] = {0xa0};
+	static const uint8_t name_space[] = {0xa3, 'a', ' ', 'b'};
+	static const uint8_t name_64[] = {0xd9, 64};
+	static const uint8_t time_str[] = {0xa1, '1'};
+	static const uint8_t time_float[] = {0xcb, 0x41, 0xd9, 0x54, 0xfc,
+					     0x40, 0, 0, 0};
+	static const uint8_t sig63[65] = {0xc4, 63};
+	static const uint8_t array_huge[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
+	put_cert_with("wrong-type", &v, 0, ping_type, sizeof ping_type);
+	put_cert_with("version-2", &v, 1, two, sizeof two);
+	put_cert_with("version-nil", &v, 1, nil, sizeof nil);
+	put_cert_with("group-bin31", &v, 2, bin31, sizeof bin31);
+	put_cert_with("node-bin33", &v, 3, bin33, sizeof bin33);
+	put_cert_with("vip-5", &v, 4, vip5, sizeof vip5);
+	put_cert_with("name-bin", &v, 5, name_bin, sizeof name_bin);
+	put_cert_with("name-empty", &v, 5, name_empty, sizeof name_empty);
+	put_cert_with("name-space", &v, 5, name_space, sizeof name_space);
+	put_cert_with("name-64-short", &v, 5, name_64, sizeof name_64);
+	put_cert_with("notbefore-neg", &v, 6, neg, sizeof neg);
+	put_cert_with("notbefore-str", &v, 6, time_str, sizeof time_str);
+	put_cert_with("notafter-float", &v, 7, time_float, sizeof time_float);
+	put_cert_with("sig-63", &v, 8, sig63, sizeof sig63);
+	put_cert_with("sig-huge-array", &v, 8, array_huge, sizeof array_huge);
+	put_cert_with("eight-fields", &v, 8, NULL, 0);
+	c = v;
+	c.not_before = c.not_after + 1;
+	put_cert_with("inverted-times", &c, 9, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -462,6 +620,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	out_dir = argv[1];
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sodium_init failed\n");
+		return 1;
+	}
 	make_bodies();
 	make_msgs();
 	for (unsigned i = 0; i < n_bodies; i++) {
@@ -474,5 +636,6 @@ int main(int argc, char **argv)
 	}
 	make_mp();
 	make_scripts();
+	make_certs();
 	return failed;
 }

@@ -1,0 +1,110 @@
+/* Groups, node keys and member certificates (DESIGN.md section 4).
+ *
+ * A group is an Ed25519 key pair. Its id is
+ *     group_id = BLAKE2b-256("ringnet group id v1" || group_pk)
+ * and whoever holds the secret key admits members by signing certificates;
+ * no server is involved. A node key is Ed25519 as well (so that a node can
+ * sign its DHT records); for the link key exchange it is converted to
+ * X25519 with libsodium's birational map.
+ *
+ * A member certificate binds the group public key, the node public key, a
+ * virtual IP (4 bytes IPv4 or 16 bytes IPv6, network order), a name and a
+ * validity interval [not_before, not_after] in unix seconds, under an
+ * Ed25519 signature by the group key. The signature covers a canonical
+ * fixed-size byte string (see cert.c), not the msgpack bytes, so the
+ * encoding may change without invalidating certificates.
+ *
+ * Wire form: one msgpack array
+ *     [type=RN_CERT_TYPE, version=RN_CERT_VERSION, group_pk(bin 32),
+ *      node_pk(bin 32), vip(bin 4|16), name(str 1..63), not_before(uint),
+ *      not_after(uint), sig(bin 64)]
+ * The decoder is strict (exact element count, exact lengths, a valid name,
+ * not_before <= not_after) and never asserts on input.
+ *
+ * Sans-I/O: every key comes from seed bytes the caller supplies (from the
+ * environment's random()), the current time is a parameter. The driver must
+ * have called sodium_init() before any function here.
+ */
+#ifndef RN_CERT_H
+#define RN_CERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "id.h"
+
+#define RN_KEY_SEED_LEN 32 /* seed of an Ed25519 key pair */
+#define RN_SIGN_PK_LEN  32 /* Ed25519 public key */
+#define RN_SIGN_SK_LEN  64 /* Ed25519 secret key (seed || public key) */
+#define RN_SIG_LEN      64 /* Ed25519 signature */
+#define RN_X25519_LEN   32 /* X25519 public or secret key */
+#define RN_GROUP_ID_LEN 32
+
+#define RN_CERT_TYPE        0x43 /* 'C': first element of the wire array */
+#define RN_CERT_VERSION     1
+#define RN_CERT_NAME_MAX    63  /* bytes; at least 1 */
+#define RN_CERT_VIP_MAX     16  /* IPv6; IPv4 is 4 */
+#define RN_CERT_ENCODED_MAX 238 /* largest encoding, see cert.c */
+
+typedef struct rn_cert {
+	uint8_t group_pk[RN_SIGN_PK_LEN];
+	uint8_t node_pk[RN_SIGN_PK_LEN];
+	uint8_t vip[RN_CERT_VIP_MAX];    /* the first vip_len bytes count */
+	uint8_t vip_len;                 /* 4 or 16 */
+	uint8_t name_len;                /* 1..RN_CERT_NAME_MAX */
+	char name[RN_CERT_NAME_MAX + 1]; /* NUL-terminated for display */
+	uint64_t not_before, not_after;  /* unix seconds, inclusive */
+	uint8_t sig[RN_SIG_LEN];
+} rn_cert;
+
+/* Group key pair from a 32-byte seed (crypto_sign_seed_keypair). */
+int rn_group_keypair(uint8_t pk[RN_SIGN_PK_LEN], uint8_t sk[RN_SIGN_SK_LEN],
+                     const uint8_t seed[RN_KEY_SEED_LEN]);
+/* group_id = BLAKE2b-256("ringnet group id v1" || group_pk). */
+void rn_group_id(uint8_t out[RN_GROUP_ID_LEN],
+                 const uint8_t group_pk[RN_SIGN_PK_LEN]);
+
+/* Node key pair (Ed25519) from a 32-byte seed. */
+int rn_nodekey_keypair(uint8_t pk[RN_SIGN_PK_LEN], uint8_t sk[RN_SIGN_SK_LEN],
+                       const uint8_t seed[RN_KEY_SEED_LEN]);
+/* A peer's X25519 public key from its Ed25519 node key; RN_ERR_BADKEY when
+ * node_pk is not a usable curve point (small order or not on the curve). */
+int rn_nodekey_x25519_pk(uint8_t x_pk[RN_X25519_LEN],
+                         const uint8_t node_pk[RN_SIGN_PK_LEN]);
+/* One's own X25519 key pair from the Ed25519 secret key (which holds the
+ * public key in its second half). */
+int rn_nodekey_x25519_keypair(uint8_t x_pk[RN_X25519_LEN],
+                              uint8_t x_sk[RN_X25519_LEN],
+                              const uint8_t node_sk[RN_SIGN_SK_LEN]);
+
+/* 1 if name[0..len) is 1..RN_CERT_NAME_MAX bytes of [A-Za-z0-9._-]. */
+int rn_cert_name_valid(const char *name, size_t len);
+
+/* Fills and signs *cert. name is a NUL-terminated string; vip_len is 4 or
+ * 16; not_before <= not_after. RN_ERR_INVAL for a bad argument,
+ * RN_ERR_BADKEY for a node key with no X25519 form. */
+int rn_cert_issue(rn_cert *cert, const uint8_t group_sk[RN_SIGN_SK_LEN],
+                  const uint8_t node_pk[RN_SIGN_PK_LEN], const uint8_t *vip,
+                  size_t vip_len, const char *name, uint64_t not_before,
+                  uint64_t not_after);
+
+/* Encodes into buf[0..cap); RN_ERR_TOOBIG if it does not fit (buf of
+ * RN_CERT_ENCODED_MAX always does), RN_ERR_INVAL for a malformed cert. */
+int rn_cert_encode(const rn_cert *cert, uint8_t *buf, size_t cap, size_t *len);
+/* Decodes exactly buf[0..len). Errors: RN_ERR_TRUNC, RN_ERR_DEPTH (from
+ * the msgpack pre-check), RN_ERR_PROTO, RN_ERR_VERSION, RN_ERR_NOMEM. Does
+ * not verify the signature: call rn_cert_verify. */
+int rn_cert_decode(const uint8_t *buf, size_t len, rn_cert *cert);
+
+/* Checks cert against the group key we belong to at time now_unix_s.
+ * In order: RN_ERR_INVAL (malformed struct), RN_ERR_CERT_GROUP (signed for
+ * another group), RN_ERR_BADSIG, RN_ERR_CERT_EARLY (now < not_before),
+ * RN_ERR_CERT_EXPIRED (now > not_after). 0 when valid. */
+int rn_cert_verify(const rn_cert *cert, const uint8_t group_pk[RN_SIGN_PK_LEN],
+                   uint64_t now_unix_s);
+
+/* The member's ring id, BLAKE2b-160(group_id || vip), as overlay/node.c
+ * computes it. RN_ERR_INVAL for a malformed vip_len. */
+int rn_cert_ring_id(const rn_cert *cert, rn_id *out);
+
+#endif
