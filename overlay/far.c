@@ -307,11 +307,11 @@ void rn_far_send_hints(rn_node *n, const rn_link *to)
 				continue;
 			rn_peer_info *e = &m.u.neighbors.v[m.u.neighbors.n++];
 			rn_id_add(&e->id, &n->id, &l->off);
-			e->ep = l->ep;
+			e->ep = *rn_link_ep(&n->links, l);
 		}
 		if (m.u.neighbors.n == RN_NEIGHBORS_MAX ||
 		    (i == n->links.n && m.u.neighbors.n)) {
-			rn_node_send_msg(n, &to->ep, &m, 1);
+			rn_node_send_msg(n, rn_link_ep(&n->links, to), &m, 1);
 			m.u.neighbors.n = 0;
 			if (++sent == RN_FAR_HINT_MSGS_MAX)
 				return;

@@ -7,18 +7,55 @@
 
 #include "../core/err.h"
 
-void rn_links_init(rn_links *t, uint32_t links_max)
+void rn_links_init(rn_links *t, uint32_t links_max, rn_eptab *eps)
 {
 	t->v = NULL;
+	t->eph = NULL;
+	t->eps = eps;
 	t->n = t->cap = 0;
 	t->max = links_max;
 }
 
 void rn_links_deinit(rn_links *t)
 {
+	for (uint32_t i = 0; i < t->n; i++)
+		rn_eptab_unref(t->eps, t->eph[i]);
 	free(t->v);
+	free(t->eph);
 	t->v = NULL;
+	t->eph = NULL;
 	t->n = t->cap = 0;
+}
+
+/* Reallocates both arrays to cap entries (cap >= n). */
+static int resize(rn_links *t, uint32_t cap)
+{
+	rn_link *v = realloc(t->v, cap * sizeof *v);
+	if (!v)
+		return RN_ERR_NOMEM;
+	t->v = v;
+	uint32_t *e = realloc(t->eph, cap * sizeof *e);
+	if (!e) {
+		if (cap > t->cap)
+			return RN_ERR_NOMEM; /* v is larger, harmless */
+		t->cap = cap;            /* shrinking: v shrank, eph stays */
+		return 0;
+	}
+	t->eph = e;
+	t->cap = cap;
+	return 0;
+}
+
+int rn_links_set_ep(rn_links *t, uint32_t idx, const rn_ep *ep)
+{
+	if (idx >= t->n)
+		return RN_ERR_INVAL;
+	uint32_t h = rn_eptab_ref(t->eps, ep);
+	if (!h)
+		return RN_ERR_FULL;
+	rn_eptab_unref(t->eps, t->eph[idx]);
+	t->eph[idx] = h;
+	return 0;
 }
 
 uint32_t rn_links_lower_bound(const rn_links *t, const rn_id *off)
@@ -44,8 +81,11 @@ int rn_links_find(const rn_links *t, const rn_id *off)
 
 int rn_links_find_ep(const rn_links *t, const rn_ep *ep)
 {
+	uint32_t h = rn_eptab_find(t->eps, ep);
+	if (!h)
+		return -1;
 	for (uint32_t i = 0; i < t->n; i++)
-		if (rn_ep_eq(&t->v[i].ep, ep))
+		if (t->eph[i] == h)
 			return (int)i;
 	return -1;
 }
@@ -63,15 +103,14 @@ int rn_links_insert(rn_links *t, const rn_id *off)
 		uint32_t cap = t->cap < 8 ? 8 : t->cap + 4;
 		if (cap > t->max)
 			cap = t->max;
-		rn_link *v = realloc(t->v, cap * sizeof *v);
-		if (!v)
+		if (resize(t, cap))
 			return RN_ERR_NOMEM;
-		t->v = v;
-		t->cap = cap;
 	}
 	memmove(&t->v[i + 1], &t->v[i], (t->n - i) * sizeof *t->v);
+	memmove(&t->eph[i + 1], &t->eph[i], (t->n - i) * sizeof *t->eph);
 	memset(&t->v[i], 0, sizeof *t->v);
 	t->v[i].off = *off;
+	t->eph[i] = 0;
 	t->n++;
 	return (int)i;
 }
@@ -80,20 +119,20 @@ void rn_links_remove(rn_links *t, uint32_t idx)
 {
 	if (idx >= t->n)
 		return;
+	rn_eptab_unref(t->eps, t->eph[idx]);
 	memmove(&t->v[idx], &t->v[idx + 1], (t->n - idx - 1) * sizeof *t->v);
+	memmove(&t->eph[idx], &t->eph[idx + 1],
+		(t->n - idx - 1) * sizeof *t->eph);
 	t->n--;
 	if (t->n == 0) {
 		free(t->v);
+		free(t->eph);
 		t->v = NULL;
+		t->eph = NULL;
 		t->cap = 0;
 	} else if (t->cap - t->n >= RN_LINKS_SLACK_MAX) {
 		/* Joins and trims leave a table far below its peak: give the
 		 * slack back, or a million tables keep their joining size. */
-		uint32_t cap = t->n + 4;
-		rn_link *v = realloc(t->v, cap * sizeof *v);
-		if (v) {
-			t->v = v;
-			t->cap = cap;
-		}
+		(void)resize(t, t->n + 4);
 	}
 }

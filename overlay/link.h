@@ -9,6 +9,10 @@
  *
  * Grows four links at a time up to links_max; an insert beyond fails
  * (RN_ERR_FULL). Shrinks back when RN_LINKS_SLACK_MAX slots stand empty.
+ *
+ * The peer's endpoint is a handle into the process's interned endpoints
+ * (core/eptab.h), kept in a parallel array eph[] beside the links: finding
+ * the link a datagram came from scans 4 bytes a link, not 40.
  */
 #ifndef RN_LINK_H
 #define RN_LINK_H
@@ -17,6 +21,7 @@
 #include <stdint.h>
 
 #include "../core/ep.h"
+#include "../core/eptab.h"
 #include "../core/id.h"
 
 enum rn_link_state {
@@ -37,7 +42,6 @@ enum rn_link_flag {
 
 typedef struct rn_link {
 	rn_id off;            /* peer id - my id */
-	rn_ep ep;             /* where the peer's datagrams come from */
 	uint32_t last_rx_ms;  /* last datagram from the peer */
 	uint32_t since_ms;    /* PENDING: HELLO sent; UP: link up */
 	uint16_t rtt_ms;
@@ -47,17 +51,30 @@ typedef struct rn_link {
 	uint32_t token;       /* PENDING: token echoed in our HELLO */
 } rn_link;
 
-_Static_assert(sizeof(rn_link) <= 64, "links must stay compact");
+_Static_assert(sizeof(rn_link) <= 40, "links must stay compact");
 
 #define RN_LINKS_SLACK_MAX 8
 
 typedef struct rn_links {
 	rn_link *v;
+	uint32_t *eph; /* eph[i]: endpoint handle of v[i] in *eps, 0 if none */
+	rn_eptab *eps;
 	uint32_t n, cap, max;
 } rn_links;
 
-void rn_links_init(rn_links *t, uint32_t links_max);
+void rn_links_init(rn_links *t, uint32_t links_max, rn_eptab *eps);
 void rn_links_deinit(rn_links *t);
+/* Sets link idx's endpoint; RN_ERR_FULL if the endpoint table is full. */
+int rn_links_set_ep(rn_links *t, uint32_t idx, const rn_ep *ep);
+static inline const rn_ep *rn_links_ep(const rn_links *t, uint32_t idx)
+{
+	return rn_eptab_get(t->eps, t->eph[idx]);
+}
+/* The endpoint of a link given by pointer into t->v. */
+static inline const rn_ep *rn_link_ep(const rn_links *t, const rn_link *l)
+{
+	return rn_links_ep(t, (uint32_t)(l - t->v));
+}
 /* Index of the first link with off >= key (n if none). */
 uint32_t rn_links_lower_bound(const rn_links *t, const rn_id *off);
 int rn_links_find(const rn_links *t, const rn_id *off); /* index or -1 */

@@ -73,7 +73,7 @@ void rn_near_recompute(rn_node *n, rn_time now)
 			m.u.close.reason = RN_CLOSE_UNNEEDED;
 			l->flags |= RN_LF_ASKED;
 			l->since_ms = now_ms;
-			rn_node_send_msg(n, &l->ep, &m, 1);
+			rn_node_send_msg(n, rn_link_ep(&n->links, l), &m, 1);
 		}
 		rn_near_recompute(n, now);
 	} else if (n->state == RN_NODE_JOINED && total == 0 && n->n_boot) {
@@ -128,9 +128,9 @@ void rn_near_send_neighbors(rn_node *n, const rn_link *to)
 			break;
 		rn_peer_info *e = &m.u.neighbors.v[m.u.neighbors.n++];
 		rn_id_add(&e->id, &n->id, &l->off);
-		e->ep = l->ep;
+		e->ep = *rn_link_ep(&n->links, l);
 	}
-	rn_node_send_msg(n, &to->ep, &m, 1);
+	rn_node_send_msg(n, rn_link_ep(&n->links, to), &m, 1);
 }
 
 void rn_near_on_neighbors(rn_node *n, rn_time now, const rn_msg *m)

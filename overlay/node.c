@@ -25,12 +25,14 @@ int rn_shared_init(rn_shared *sh, const rn_settings *s, const rn_env *env)
 	sh->env = env;
 	if (!msgpack_zone_init(&sh->zone, 4096))
 		return RN_ERR_NOMEM;
+	rn_eptab_init(&sh->eps, s->endpoints_max);
 	return 0;
 }
 
 void rn_shared_deinit(rn_shared *sh)
 {
 	msgpack_zone_destroy(&sh->zone);
+	rn_eptab_deinit(&sh->eps);
 }
 
 rn_node *rn_node_new(rn_shared *sh, void *env_ctx, const uint8_t group_id[32],
@@ -51,7 +53,7 @@ rn_node *rn_node_new(rn_shared *sh, void *env_ctx, const uint8_t group_id[32],
 	uint8_t seed[RN_PRNG_SEED_LEN];
 	sh->env->random(env_ctx, seed, sizeof seed);
 	rn_prng_seed(&n->prng, seed);
-	rn_links_init(&n->links, sh->settings->links_max);
+	rn_links_init(&n->links, sh->settings->links_max, &sh->eps);
 	n->deadline = RN_TIME_NEVER;
 	return n;
 }
@@ -192,8 +194,9 @@ int rn_node_link_open(rn_node *n, rn_time now, const rn_id *off,
 		if (kind & RN_KIND_NEAR)
 			l->flags |= RN_LF_OPEN_NEAR;
 		if (l->state == RN_LINK_UP)
-			send_hello(n, now, &l->ep, RN_MSG_HELLO,
-				   (uint8_t)(l->kind_out | kind), token, 0);
+			send_hello(n, now, rn_links_ep(&n->links, (uint32_t)idx),
+				   RN_MSG_HELLO, (uint8_t)(l->kind_out | kind),
+				   token, 0);
 		rn_near_recompute(n, now);
 		return idx;
 	}
@@ -208,8 +211,12 @@ int rn_node_link_open(rn_node *n, rn_time now, const rn_id *off,
 		n->stats.drop_full++;
 		return idx;
 	}
+	if (rn_links_set_ep(&n->links, (uint32_t)idx, ep)) {
+		rn_links_remove(&n->links, (uint32_t)idx);
+		n->stats.drop_full++;
+		return RN_ERR_FULL;
+	}
 	rn_link *l = &n->links.v[idx];
-	l->ep = *ep;
 	l->state = RN_LINK_PENDING;
 	l->since_ms = now_ms;
 	l->last_rx_ms = now_ms;
@@ -321,7 +328,8 @@ static int evict_one(rn_node *n, rn_time now)
 		return RN_ERR_FULL;
 	rn_log(&n->lg, RN_LOG_DEBUG, "table full (%u links): evicting one",
 	       n->links.n);
-	send_simple(n, &n->links.v[victim].ep, RN_MSG_CLOSE, RN_CLOSE_FINAL);
+	send_simple(n, rn_links_ep(&n->links, (uint32_t)victim), RN_MSG_CLOSE,
+		    RN_CLOSE_FINAL);
 	rn_node_link_drop(n, now, (uint32_t)victim, 0);
 	return 0;
 }
@@ -331,8 +339,11 @@ static int evict_one(rn_node *n, rn_time now)
 static void drop_other_at_ep(rn_node *n, rn_time now, const rn_ep *ep,
 			     const rn_id *off)
 {
+	uint32_t h = rn_eptab_find(&n->sh->eps, ep);
+	if (!h)
+		return;
 	for (uint32_t i = 0; i < n->links.n;) {
-		if (rn_ep_eq(&n->links.v[i].ep, ep) &&
+		if (n->links.eph[i] == h &&
 		    rn_id_cmp(&n->links.v[i].off, off) != 0) {
 			rn_node_link_drop(n, now, i, 0);
 			continue;
@@ -379,6 +390,12 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		n->links.v[idx].since_ms = now_ms;
 		fresh = 1;
 	}
+	if (rn_links_set_ep(&n->links, (uint32_t)idx, from)) {
+		n->stats.drop_full++; /* endpoint table full */
+		if (fresh)
+			rn_links_remove(&n->links, (uint32_t)idx);
+		return;
+	}
 	rn_link *l = &n->links.v[idx];
 	uint8_t kind = m->u.hello.kind;
 	/* A bootstrap probe from a node we already have a ring link with
@@ -390,7 +407,6 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		l->since_ms = now_ms;
 		fresh = 1;
 	}
-	l->ep = *from;
 	touch(l, now_ms);
 	apply_kind(l, kind, m->u.hello.token);
 	send_hello(n, now, from, RN_MSG_HELLO_ACK,
@@ -439,12 +455,17 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 		l->kind_out = RN_KIND_LEAF;
 		l->flags = RN_LF_LEAF;
 	}
+	if (rn_links_set_ep(&n->links, (uint32_t)idx, from)) {
+		n->stats.drop_full++; /* endpoint table full */
+		if (n->links.eph[idx] == 0)
+			rn_links_remove(&n->links, (uint32_t)idx);
+		return;
+	}
 	rn_link *l = &n->links.v[idx];
 	int fresh = l->state != RN_LINK_UP;
 	l->state = RN_LINK_UP;
 	if (fresh)
 		l->since_ms = now_ms;
-	l->ep = *from;
 	uint32_t rtt = now_ms - m->u.hello.ts_ms;
 	l->rtt_ms = (uint16_t)(rtt > 60000 ? 60000 : rtt ? rtt : 1);
 	touch(l, now_ms);
@@ -476,9 +497,11 @@ static void on_close(rn_node *n, rn_time now, uint32_t idx, uint8_t reason)
 	case RN_CLOSE_UNNEEDED:
 		l->flags &= (uint8_t)~RN_LF_PEER_WANTS;
 		if ((l->flags & RN_LF_NEAR) || rn_far_link_needed(n, idx)) {
-			send_simple(n, &l->ep, RN_MSG_CLOSE, RN_CLOSE_KEEP);
+			send_simple(n, rn_links_ep(&n->links, idx), RN_MSG_CLOSE,
+				    RN_CLOSE_KEEP);
 		} else {
-			send_simple(n, &l->ep, RN_MSG_CLOSE, RN_CLOSE_FINAL);
+			send_simple(n, rn_links_ep(&n->links, idx), RN_MSG_CLOSE,
+				    RN_CLOSE_FINAL);
 			rn_node_link_drop(n, now, idx, 0);
 		}
 		break;
@@ -586,7 +609,8 @@ static uint32_t link_tick(rn_node *n, rn_time now, uint32_t now_ms)
 				}
 				l->tries++;
 				l->since_ms = now_ms;
-				send_hello(n, now, &l->ep, RN_MSG_HELLO,
+				send_hello(n, now, rn_links_ep(&n->links, i),
+					   RN_MSG_HELLO,
 					   l->kind_out, l->token, 0);
 				due = now_ms + (s->hello_rto_ms << l->tries);
 			}
@@ -606,7 +630,8 @@ static uint32_t link_tick(rn_node *n, rn_time now, uint32_t now_ms)
 				l->tries++;
 				if (l->flags & RN_LF_SUSPECT)
 					l->last_rx_ms = now_ms - idle - (l->tries - 1u) * rto;
-				send_simple(n, &l->ep, RN_MSG_PING, now_ms);
+				send_simple(n, rn_links_ep(&n->links, i),
+					    RN_MSG_PING, now_ms);
 				due = l->last_rx_ms + idle + l->tries * rto;
 			} else if (s->timer_slack_ms > 1) {
 				uint32_t sl = s->timer_slack_ms;
@@ -620,7 +645,8 @@ static uint32_t link_tick(rn_node *n, rn_time now, uint32_t now_ms)
 			    rn_ms_due(l->since_ms + s->trim_grace_ms, now_ms)) {
 				l->flags |= RN_LF_ASKED;
 				l->since_ms = now_ms;
-				send_simple(n, &l->ep, RN_MSG_CLOSE,
+				send_simple(n, rn_links_ep(&n->links, i),
+					    RN_MSG_CLOSE,
 					    RN_CLOSE_UNNEEDED);
 			} else if ((l->flags & RN_LF_ASKED) &&
 				   rn_ms_due(l->since_ms + s->trim_grace_ms,
@@ -719,11 +745,11 @@ void rn_node_leave(rn_node *n, rn_time now)
 		return;
 	for (uint32_t i = 0; i < n->links.n; i++)
 		if (n->links.v[i].state == RN_LINK_UP)
-			send_simple(n, &n->links.v[i].ep, RN_MSG_CLOSE,
+			send_simple(n, rn_links_ep(&n->links, i), RN_MSG_CLOSE,
 				    RN_CLOSE_LEAVING);
 	rn_route_free(n);
 	rn_links_deinit(&n->links);
-	rn_links_init(&n->links, n->sh->settings->links_max);
+	rn_links_init(&n->links, n->sh->settings->links_max, &n->sh->eps);
 	n->state = RN_NODE_LEFT;
 	n->deadline = RN_TIME_NEVER;
 	n->sh->env->set_deadline(n->lg.ctx, RN_TIME_NEVER);
@@ -784,7 +810,7 @@ size_t rn_node_links(const rn_node *n, rn_link_info *out, size_t max)
 	for (uint32_t i = 0; i < n->links.n && i < max; i++) {
 		const rn_link *l = &n->links.v[i];
 		rn_id_add(&out[i].id, &n->id, &l->off);
-		out[i].ep = l->ep;
+		out[i].ep = *rn_links_ep(&n->links, i);
 		out[i].up = l->state == RN_LINK_UP;
 		out[i].near = (l->flags & RN_LF_NEAR) != 0;
 		out[i].far_out = (l->flags & RN_LF_FAR_OUT) != 0;

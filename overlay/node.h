@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "../core/env.h"
+#include "../core/eptab.h"
 #include "../core/id.h"
 #include "settings.h"
 
@@ -29,6 +30,7 @@ typedef struct rn_shared {
 	const rn_settings *settings;
 	const rn_env *env;
 	msgpack_zone zone; /* scratch for decoding one message at a time */
+	rn_eptab eps;      /* the peers' endpoints, interned (link.h) */
 } rn_shared;
 
 int rn_shared_init(rn_shared *sh, const rn_settings *s, const rn_env *env);

@@ -139,10 +139,11 @@ static void forward(rn_node *n, rn_time now, uint32_t idx, uint8_t *buf,
 		    size_t len, uint8_t tries, unsigned flags)
 {
 	rn_link *l = &n->links.v[idx];
+	const rn_ep *ep = rn_links_ep(&n->links, idx);
 	int maint = (flags & RN_ROUTE_F_MAINT) != 0;
 	if (flags & RN_ROUTE_F_NOACK) {
 		rn_msg_patch_hop_seq(buf, len, 0);
-		rn_node_send_raw(n, &l->ep, buf, len, maint);
+		rn_node_send_raw(n, ep, buf, len, maint);
 		return;
 	}
 	if (++n->hop_seq == 0) /* 0 means unacked */
@@ -150,7 +151,7 @@ static void forward(rn_node *n, rn_time now, uint32_t idx, uint8_t *buf,
 	uint32_t seq = n->hop_seq;
 	uint32_t now_ms = rn_ms(n, now);
 	rn_msg_patch_hop_seq(buf, len, seq);
-	rn_node_send_raw(n, &l->ep, buf, len, maint);
+	rn_node_send_raw(n, ep, buf, len, maint);
 	if (pending_add(n, now_ms, l, buf, len, tries, flags, seq) == 0)
 		rn_node_want_deadline(n, now, n->pend[n->n_pend - 1].deadline_ms);
 }
@@ -248,7 +249,6 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 	rn_msg ack, m = *m_in;
 	uint8_t buf[RN_DGRAM_MAX];
 	size_t len;
-	rn_link *from = &n->links.v[from_idx];
 
 	/* Maintenance is everything but application data: here, lookups. */
 	int maint = !(m.u.routed.body_len > 1 &&
@@ -260,7 +260,8 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 	} else {
 		ack.type = RN_MSG_HOP_ACK;
 		ack.u.hop_ack.hop_seq = m.u.routed.hop_seq;
-		rn_node_send_msg(n, &from->ep, &ack, maint);
+		rn_node_send_msg(n, rn_links_ep(&n->links, from_idx), &ack,
+				 maint);
 	}
 
 	if (m.u.routed.hops < 255)
@@ -285,7 +286,7 @@ void rn_route_on_hop_ack(rn_node *n, rn_time now, const rn_ep *from,
 		/* Only the hop we sent it to may acknowledge it (if that link
 		 * has closed since, the sequence alone has to do). */
 		int li = rn_links_find(&n->links, &n->pend[i].via_off);
-		if (li >= 0 && !rn_ep_eq(&n->links.v[li].ep, from))
+		if (li >= 0 && !rn_ep_eq(rn_links_ep(&n->links, (uint32_t)li), from))
 			return;
 		pending_remove(n, i);
 		return;

@@ -11,6 +11,7 @@ void rn_settings_default(rn_settings *s)
 	s->near_k = 4;
 	s->links_max = 160;
 	s->pending_links_max = 24;
+	s->endpoints_max = 1u << 24;
 	s->far_kind = RN_FAR_FINGERS2;
 	s->symphony_links = 0;
 	s->bootstrap_max = 8;
@@ -52,6 +53,7 @@ int rn_settings_check(const rn_settings *s, const char **why)
 	BAD(s->links_max < 2 * s->near_k + 2 || s->links_max > 4096,
 	    "links_max");
 	BAD(s->pending_links_max < 1, "pending_links_max");
+	BAD(s->endpoints_max < s->links_max, "endpoints_max");
 	BAD(s->far_kind > RN_FAR_NONE, "far_kind");
 	BAD(s->symphony_links > 64, "symphony_links");
 	BAD(s->bootstrap_max < 1 || s->bootstrap_max > 64, "bootstrap_max");

@@ -21,6 +21,7 @@ typedef struct rn_settings {
 	uint32_t near_k;           /* successors and predecessors kept, each */
 	uint32_t links_max;        /* all links of a node, any kind */
 	uint32_t pending_links_max; /* half-open links (HELLO sent) */
+	uint32_t endpoints_max;     /* interned peer endpoints per rn_shared */
 	uint32_t far_kind;         /* enum rn_far_kind */
 	uint32_t symphony_links;   /* 0: log2 of the estimated ring size */
 	uint32_t bootstrap_max;    /* bootstrap endpoints remembered */

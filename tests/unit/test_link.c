@@ -29,7 +29,9 @@ static void test_basic(void **state)
 {
 	(void)state;
 	rn_links t;
-	rn_links_init(&t, 10);
+	rn_eptab eps;
+	rn_eptab_init(&eps, 1024);
+	rn_links_init(&t, 10, &eps);
 	rn_id a, b, c, z;
 	off_of(&a, 0x1000, 0);
 	off_of(&b, 0x2000, 0);
@@ -85,13 +87,16 @@ static void test_basic(void **state)
 	assert_int_equal(rn_links_insert(&t, &a), 0); /* usable after emptying */
 	rn_links_deinit(&t);
 	rn_links_deinit(&t);
+	rn_eptab_deinit(&eps);
 }
 
 static void test_find_ep(void **state)
 {
 	(void)state;
 	rn_links t;
-	rn_links_init(&t, 10);
+	rn_eptab eps;
+	rn_eptab_init(&eps, 1024);
+	rn_links_init(&t, 10, &eps);
 	rn_ep e1, e2, e3;
 	rn_ep_from_ipv4(&e1, 0x0a000001u, 4000);
 	rn_ep_from_ipv4(&e2, 0x0a000001u, 4001); /* same address, other port */
@@ -102,7 +107,9 @@ static void test_find_ep(void **state)
 		off_of(&off, 100u - 10u * i, 0);
 		int idx = rn_links_insert(&t, &off);
 		assert_true(idx >= 0);
-		t.v[idx].ep = i == 0 ? e1 : i == 1 ? e2 : e3;
+		assert_int_equal(rn_links_set_ep(&t, (uint32_t)idx,
+						 i == 0 ? &e1 : i == 1 ? &e2 : &e3),
+				 0);
 	}
 	/* inserted in descending offset order: e3 is at 0, e1 at 2 */
 	assert_int_equal(rn_links_find_ep(&t, &e1), 2);
@@ -114,7 +121,11 @@ static void test_find_ep(void **state)
 	rn_links_remove(&t, 1);
 	assert_int_equal(rn_links_find_ep(&t, &e2), -1);
 	assert_int_equal(rn_links_find_ep(&t, &e1), 1);
+	/* a removed link gave its endpoint back */
+	assert_int_equal(rn_eptab_live(&eps), 2);
 	rn_links_deinit(&t);
+	assert_int_equal(rn_eptab_live(&eps), 0);
+	rn_eptab_deinit(&eps);
 }
 
 static void test_links_max(void **state)
@@ -123,7 +134,9 @@ static void test_links_max(void **state)
 	static const uint32_t maxes[] = {0, 1, 7, 8, 9, 16, 17, 100};
 	for (size_t k = 0; k < sizeof maxes / sizeof maxes[0]; k++) {
 		rn_links t;
-		rn_links_init(&t, maxes[k]);
+		rn_eptab eps;
+		rn_eptab_init(&eps, 1024);
+		rn_links_init(&t, maxes[k], &eps);
 		for (uint32_t i = 0; i < maxes[k]; i++) {
 			rn_id off;
 			off_of(&off, 0x9e3779b97f4a7c15ull * (i + 1), 0);
@@ -141,6 +154,7 @@ static void test_links_max(void **state)
 			assert_int_equal(rn_links_insert(&t, &extra), RN_ERR_FULL);
 		}
 		rn_links_deinit(&t);
+		rn_eptab_deinit(&eps);
 	}
 }
 
@@ -153,7 +167,9 @@ static void test_vs_model(void **state)
 	for (uint64_t it = 0; it < ITERS; it++) {
 		uint32_t max = 1 + (uint32_t)trng_below(&r, 200);
 		rn_links t;
-		rn_links_init(&t, max);
+		rn_eptab eps;
+		rn_eptab_init(&eps, 1024);
+		rn_links_init(&t, max, &eps);
 		rn_id *model = malloc(max * sizeof *model);
 		uint32_t *tag = malloc(max * sizeof *tag);
 		assert_true(model && tag);
@@ -197,7 +213,10 @@ static void test_vs_model(void **state)
 					PCHECK(rc == (int)below, seed, it);
 					/* tag it to follow it through moves */
 					t.v[rc].token = (uint16_t)next_tag;
-					rn_ep_from_ipv4(&t.v[rc].ep, next_tag, 1);
+					rn_ep tep;
+					rn_ep_from_ipv4(&tep, next_tag, 1);
+					PCHECK(rn_links_set_ep(&t, (uint32_t)rc, &tep) == 0,
+					       seed, it);
 					model[mn] = off;
 					tag[mn++] = next_tag++;
 				}
@@ -234,9 +253,12 @@ static void test_vs_model(void **state)
 			rn_ep_from_ipv4(&ep, tag[i], 1);
 			PCHECK(rn_links_find_ep(&t, &ep) == idx, seed, it);
 		}
+		PCHECK(rn_eptab_live(&eps) == mn, seed, it);
 		free(model);
 		free(tag);
 		rn_links_deinit(&t);
+		PCHECK(rn_eptab_live(&eps) == 0, seed, it);
+		rn_eptab_deinit(&eps);
 	}
 }
 
