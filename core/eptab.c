@@ -92,6 +92,8 @@ static uint32_t new_entry(rn_eptab *t)
 		rn_eptab_entry *e = realloc(t->e, (size_t)cap * sizeof *e);
 		if (!e)
 			return 0;
+		if (!t->e)
+			memset(&e[0], 0, sizeof e[0]); /* the unused handle 0 */
 		t->e = e;
 		t->cap_e = cap;
 	}

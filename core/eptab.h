@@ -41,7 +41,8 @@ uint32_t rn_eptab_ref(rn_eptab *t, const rn_ep *ep);
 void rn_eptab_unref(rn_eptab *t, uint32_t h);
 /* The handle of ep if it is interned (no reference taken), else 0. */
 uint32_t rn_eptab_find(const rn_eptab *t, const rn_ep *ep);
-/* The endpoint of a live handle; the all-zero endpoint for 0. */
+/* The endpoint of a live handle; the all-zero endpoint for 0. The pointer
+ * is good until the next rn_eptab_ref (which may move the entries). */
 const rn_ep *rn_eptab_get(const rn_eptab *t, uint32_t h);
 static inline uint32_t rn_eptab_live(const rn_eptab *t) { return t->live; }
 

@@ -350,7 +350,6 @@ void rn_far_on_hints(rn_node *n, rn_time now, const rn_msg *m)
 			continue;
 		unsigned dir = (unsigned)slot / 160, i = (unsigned)slot % 160;
 		if (start[dir] < 0 || i <= (unsigned)start[dir] ||
-		    
 		    rn_links_find(&n->links, &off) >= 0 ||
 		    slot_link(n, (unsigned)slot, -1) >= 0 ||
 		    slot_opening(n, (unsigned)slot))

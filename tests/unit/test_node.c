@@ -743,6 +743,319 @@ static void test_new_id_at_endpoint(void **state)
 	assert_true(rn_ep_eq(&li[0].ep, &w->ep[1]));
 }
 
+/* ---- far hints ---------------------------------------------------------- */
+
+/* base + 2^k (dir 0) or base - 2^k (dir 1). */
+static void id_pow2(rn_id *r, const rn_id *base, int dir, unsigned k)
+{
+	if (dir)
+		rn_id_sub_pow2(r, base, k);
+	else
+		rn_id_add_pow2(r, base, k);
+}
+
+/* Encodes m and hands it to node i as a datagram from `from`. */
+static void feed(fake_world *w, uint32_t i, const rn_ep *from, const rn_msg *m)
+{
+	uint8_t buf[RN_DGRAM_MAX];
+	size_t len;
+	assert_int_equal(rn_msg_encode(m, buf, sizeof buf, &len), 0);
+	rn_node_recv(w->node[i], w->now, from, buf, len);
+}
+
+/* A HELLO to node i from a peer that exists only in the test. */
+static void fake_hello(fake_world *w, uint32_t i, const rn_ep *from,
+		       const rn_id *src, uint8_t kind)
+{
+	rn_msg h;
+	memset(&h, 0, sizeof h);
+	h.type = RN_MSG_HELLO;
+	h.u.hello.src = *src;
+	h.u.hello.kind = kind;
+	h.u.hello.your_ep = w->ep[i];
+	feed(w, i, from, &h);
+}
+
+/* The HELLOs node i sent since queue position mark (to `to`, or to anyone
+ * when NULL); *kinds collects their kind bits. */
+static size_t hellos_since(fake_world *w, uint32_t i, size_t mark,
+			   const rn_ep *to, uint8_t *kinds)
+{
+	size_t c = 0;
+	*kinds = 0;
+	for (size_t k = mark; k < w->q_len; k++) {
+		const fake_send *s = &w->q[(w->q_head + k) % FAKE_SENDS_MAX];
+		rn_msg m;
+		if (s->from != i || (to && !rn_ep_eq(&s->to, to)))
+			continue;
+		assert_int_equal(rn_msg_decode(&w->zone, s->data, s->len, &m),
+				 0);
+		if (m.type != RN_MSG_HELLO)
+			continue;
+		assert_memory_equal(m.u.hello.src.b, rn_node_id(w->node[i])->b,
+				    RN_ID_LEN);
+		*kinds |= m.u.hello.kind;
+		c++;
+	}
+	return c;
+}
+
+/* Node i's link to id, if any. */
+static int link_info(const fake_world *w, uint32_t i, const rn_id *id,
+		     rn_link_info *out)
+{
+	rn_link_info li[32];
+	size_t n = rn_node_links(w->node[i], li, 32);
+	for (size_t k = 0; k < n && k < 32; k++)
+		if (!memcmp(li[k].id.b, id->b, RN_ID_LEN)) {
+			*out = li[k];
+			return 1;
+		}
+	return 0;
+}
+
+/* FAR_HINTS from an UP link: a joined node opens far links (HELLO kind
+ * FAR) to the hinted peers that fall in one of its finger intervals above
+ * its near octave, and to no one else; hints from an endpoint without an
+ * UP link are ignored. */
+static void test_far_hints(void **state)
+{
+	rn_node *a, *b;
+	fake_world *w = two_joined(state, &a, &b);
+	assert_int_equal(w->settings.far_kind, RN_FAR_FINGERS2);
+	const rn_id ida = *rn_node_id(a), idb = *rn_node_id(b);
+	/* Ring neighbours at +-2^100 (peers that exist only in the test) put
+	 * a's near octave at 100 on both sides: its finger intervals are
+	 * slots 101..159 either way. A leaf at +2^140 sits inside finger
+	 * interval 140 but serves no finger: only the link table says that
+	 * a already has it. */
+	rn_id near_cw, near_ccw, leaf;
+	rn_ep ep_cw, ep_ccw, ep_leaf;
+	id_pow2(&near_cw, &ida, 0, 100);
+	id_pow2(&near_ccw, &ida, 1, 100);
+	id_pow2(&leaf, &ida, 0, 140);
+	rn_ep_from_ipv4(&ep_cw, 0xC6336401u, 5000); /* 198.51.100.x */
+	rn_ep_from_ipv4(&ep_ccw, 0xC6336402u, 5000);
+	rn_ep_from_ipv4(&ep_leaf, 0xC6336403u, 5000);
+	fake_hello(w, 0, &ep_cw, &near_cw, RN_KIND_NEAR);
+	fake_hello(w, 0, &ep_ccw, &near_ccw, RN_KIND_NEAR);
+	fake_hello(w, 0, &ep_leaf, &leaf, RN_KIND_LEAF);
+	rn_link_info li;
+	assert_true(link_info(w, 0, &near_cw, &li) && li.up && !li.leaf);
+	assert_true(link_info(w, 0, &near_ccw, &li) && li.up && !li.leaf);
+	assert_true(link_info(w, 0, &leaf, &li) && li.up && li.leaf);
+	assert_true(link_info(w, 0, &idb, &li) && li.up);
+	const size_t links0 = rn_node_link_count(a);
+	assert_int_equal(links0, 4);
+
+	enum { H_CW, H_CCW, H_LOW, H_GAP, H_CLOSE, H_SELF, H_LEAF, H_B, N_H };
+	rn_msg hints;
+	memset(&hints, 0, sizeof hints);
+	hints.type = RN_MSG_FAR_HINTS;
+	hints.u.neighbors.n = N_H;
+	rn_peer_info *v = hints.u.neighbors.v;
+	for (uint32_t k = 0; k < N_H; k++) /* 203.0.113.x */
+		rn_ep_from_ipv4(&v[k].ep, 0xCB007110u + k, 6000);
+	id_pow2(&v[H_CW].id, &ida, 0, 120);  /* finger slot 120 clockwise */
+	id_pow2(&v[H_CCW].id, &ida, 1, 130); /* slot 130 counter-clockwise */
+	id_pow2(&v[H_LOW].id, &ida, 0, 99);  /* slot 99: below the octave */
+	/* 1.5 * 2^110: past slot 110's window, short of slot 111's */
+	id_pow2(&v[H_GAP].id, &ida, 0, 110);
+	id_pow2(&v[H_GAP].id, &v[H_GAP].id, 0, 109);
+	id_pow2(&v[H_CLOSE].id, &ida, 0, 0); /* next to a's own id */
+	v[H_SELF].id = ida;
+	v[H_LEAF].id = leaf; /* already linked */
+	v[H_LEAF].ep = ep_leaf;
+	v[H_B].id = idb; /* already linked */
+	v[H_B].ep = w->ep[1];
+	const rn_node_stats *st = rn_node_get_stats(a);
+	uint8_t kinds;
+
+	/* from an endpoint a has no link with: ignored */
+	rn_ep stranger;
+	rn_ep_from_ipv4(&stranger, 0xCB007109u, 9);
+	uint32_t unk0 = st->drop_unknown;
+	size_t mark = w->q_len;
+	feed(w, 0, &stranger, &hints);
+	assert_int_equal(hellos_since(w, 0, mark, NULL, &kinds), 0);
+	assert_int_equal(rn_node_link_count(a), links0);
+	assert_int_equal(st->drop_unknown, unk0 + 1);
+
+	/* from b: a HELLO kind FAR to the two finger candidates only */
+	mark = w->q_len;
+	feed(w, 0, &w->ep[1], &hints);
+	assert_int_equal(hellos_since(w, 0, mark, &v[H_CW].ep, &kinds), 1);
+	assert_true(kinds & RN_KIND_FAR);
+	assert_int_equal(hellos_since(w, 0, mark, &v[H_CCW].ep, &kinds), 1);
+	assert_true(kinds & RN_KIND_FAR);
+	assert_int_equal(hellos_since(w, 0, mark, NULL, &kinds), 2);
+	assert_int_equal(rn_node_link_count(a), links0 + 2);
+	for (int k = H_CW; k <= H_CCW; k++) {
+		assert_true(link_info(w, 0, &v[k].id, &li));
+		assert_false(li.up); /* half-open until the peer answers */
+		assert_true(li.far_out);
+		assert_true(rn_ep_eq(&li.ep, &v[k].ep));
+	}
+	for (int k = H_LOW; k <= H_SELF; k++)
+		assert_false(link_info(w, 0, &v[k].id, &li));
+	assert_true(link_info(w, 0, &leaf, &li) && li.up && li.leaf);
+
+	/* the same hints again: those peers are linked now */
+	mark = w->q_len;
+	feed(w, 0, &w->ep[1], &hints);
+	assert_int_equal(hellos_since(w, 0, mark, NULL, &kinds), 0);
+	assert_int_equal(rn_node_link_count(a), links0 + 2);
+
+	/* a new candidate, from an endpoint whose link is not up yet (the
+	 * half-open one to H_CW): ignored; the same from b: opened */
+	rn_msg one;
+	memset(&one, 0, sizeof one);
+	one.type = RN_MSG_FAR_HINTS;
+	one.u.neighbors.n = 1;
+	id_pow2(&one.u.neighbors.v[0].id, &ida, 0, 125);
+	rn_ep_from_ipv4(&one.u.neighbors.v[0].ep, 0xCB007130u, 6000);
+	mark = w->q_len;
+	feed(w, 0, &v[H_CW].ep, &one);
+	assert_int_equal(hellos_since(w, 0, mark, NULL, &kinds), 0);
+	assert_false(link_info(w, 0, &one.u.neighbors.v[0].id, &li));
+	feed(w, 0, &w->ep[1], &one);
+	assert_int_equal(hellos_since(w, 0, mark, &one.u.neighbors.v[0].ep,
+				      &kinds),
+			 1);
+	assert_true(kinds & RN_KIND_FAR);
+
+	/* one-way fingers: counter-clockwise candidates are no fingers */
+	w->settings.far_kind = RN_FAR_FINGERS1;
+	id_pow2(&one.u.neighbors.v[0].id, &ida, 1, 135);
+	rn_ep_from_ipv4(&one.u.neighbors.v[0].ep, 0xCB007131u, 6000);
+	mark = w->q_len;
+	feed(w, 0, &w->ep[1], &one);
+	assert_int_equal(hellos_since(w, 0, mark, NULL, &kinds), 0);
+	id_pow2(&one.u.neighbors.v[0].id, &ida, 0, 135);
+	feed(w, 0, &w->ep[1], &one);
+	assert_int_equal(hellos_since(w, 0, mark, &one.u.neighbors.v[0].ep,
+				      &kinds),
+			 1);
+	w->settings.far_kind = RN_FAR_FINGERS2;
+}
+
+/* ---- routing without hop acks ------------------------------------------- */
+
+/* A ROUTED LOOKUP from src to dst with the given hop sequence. */
+static void routed_lookup(rn_msg *m, uint8_t *body, size_t cap,
+			  const rn_id *src, const rn_id *dst, uint32_t hop_seq,
+			  uint64_t qid, uint8_t ttl)
+{
+	rn_body b;
+	size_t len;
+	b.type = RN_BODY_LOOKUP;
+	b.u.lookup.qid = qid;
+	b.u.lookup.hops = 0;
+	assert_int_equal(rn_body_encode(&b, body, cap, &len), 0);
+	memset(m, 0, sizeof *m);
+	m->type = RN_MSG_ROUTED;
+	m->u.routed.hop_seq = hop_seq;
+	m->u.routed.src = *src;
+	m->u.routed.dst = *dst;
+	m->u.routed.mode = RN_ROUTE_EXACT;
+	m->u.routed.ttl = ttl;
+	m->u.routed.body = body;
+	m->u.routed.body_len = len;
+}
+
+/* The datagrams node i sent since mark, of one type, to `to`: how many,
+ * and the last one decoded into *out. */
+static size_t sent_since(fake_world *w, uint32_t i, size_t mark, int type,
+			 const rn_ep *to, rn_msg *out)
+{
+	size_t c = 0;
+	for (size_t k = mark; k < w->q_len; k++) {
+		const fake_send *s = &w->q[(w->q_head + k) % FAKE_SENDS_MAX];
+		rn_msg m;
+		if (s->from != i || s->len < 2 || s->data[1] != type)
+			continue;
+		assert_true(rn_ep_eq(&s->to, to));
+		assert_int_equal(rn_msg_decode(&w->zone, s->data, s->len, &m),
+				 0);
+		*out = m;
+		c++;
+	}
+	return c;
+}
+
+/* Node 0 of a ring of three relays a lookup from node 1 to node 2. With
+ * hop_seq 0 nobody acknowledges a hop and the relay forwards it with
+ * hop_seq 0, keeping no copy; with a sequence, the relay acknowledges that
+ * sequence and forwards under a sequence of its own, awaiting node 2's
+ * ack. */
+static void test_routed_no_hop_acks(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	build_ring(w, 3, 20000);
+	check_ring(w, 3);
+	fake_drain(w, 1000);
+	rn_node *x = w->node[0];
+	const rn_id id1 = *rn_node_id(w->node[1]);
+	const rn_id id2 = *rn_node_id(w->node[2]);
+	rn_link_info li;
+	assert_true(link_info(w, 0, &id1, &li) && li.up);
+	assert_true(link_info(w, 0, &id2, &li) && li.up);
+	assert_int_equal(x->n_pend, 0);
+	uint8_t ttl = (uint8_t)w->settings.hop_limit;
+	uint8_t body[64];
+	rn_msg m, got;
+
+	/* hop_seq 0: no ack to node 1, forwarded to node 2 unacked */
+	uint64_t acks0 = w->sent_type[0][RN_MSG_HOP_ACK];
+	uint64_t acks2 = w->sent_type[2][RN_MSG_HOP_ACK];
+	routed_lookup(&m, body, sizeof body, &id1, &id2, 0, 501, ttl);
+	size_t mark = w->q_len, ev0 = w->n_ev;
+	feed(w, 0, &w->ep[1], &m);
+	assert_true(w->sent_type[0][RN_MSG_HOP_ACK] == acks0);
+	assert_int_equal(w->q_len, mark + 1);
+	assert_int_equal(sent_since(w, 0, mark, RN_MSG_ROUTED, &w->ep[2], &got),
+			 1);
+	assert_int_equal(got.u.routed.hop_seq, 0);
+	assert_int_equal(got.u.routed.hops, 1);
+	assert_memory_equal(got.u.routed.src.b, id1.b, RN_ID_LEN);
+	assert_memory_equal(got.u.routed.dst.b, id2.b, RN_ID_LEN);
+	assert_int_equal(got.u.routed.body_len, m.u.routed.body_len);
+	assert_memory_equal(got.u.routed.body, body, m.u.routed.body_len);
+	assert_int_equal(x->n_pend, 0);
+	/* node 2, the destination, takes it without an ack either */
+	fake_drain(w, 1000);
+	const fake_event *del =
+		find_event(w, ev0, 2, RN_EV_LOOKUP_DELIVERED, 501);
+	if (!del)
+		fail_seed("unacked lookup not delivered", 2);
+	assert_int_equal(del->ev.hops, 2); /* 1 -> 0 -> 2 */
+	assert_true(w->sent_type[2][RN_MSG_HOP_ACK] == acks2);
+	assert_int_equal(x->n_pend, 0);
+
+	/* hop_seq set: node 1 gets the ack for its sequence, node 2 a copy
+	 * under node 0's own sequence, which node 0 keeps until acked */
+	const uint32_t seq = 0x5eed1234u;
+	routed_lookup(&m, body, sizeof body, &id1, &id2, seq, 502, ttl);
+	mark = w->q_len;
+	ev0 = w->n_ev;
+	feed(w, 0, &w->ep[1], &m);
+	assert_int_equal(w->q_len, mark + 2);
+	assert_int_equal(
+		sent_since(w, 0, mark, RN_MSG_HOP_ACK, &w->ep[1], &got), 1);
+	assert_true(got.u.hop_ack.hop_seq == seq);
+	assert_int_equal(sent_since(w, 0, mark, RN_MSG_ROUTED, &w->ep[2], &got),
+			 1);
+	assert_true(got.u.routed.hop_seq != 0);
+	assert_int_equal(got.u.routed.hops, 1);
+	assert_int_equal(x->n_pend, 1);
+	assert_true(x->pend[0].hop_seq == got.u.routed.hop_seq);
+	fake_drain(w, 1000);
+	assert_non_null(find_event(w, ev0, 2, RN_EV_LOOKUP_DELIVERED, 502));
+	assert_true(w->sent_type[2][RN_MSG_HOP_ACK] == acks2 + 1);
+	assert_int_equal(x->n_pend, 0);
+}
+
 int main(void)
 {
 	assert_true(sodium_init() >= 0);
@@ -762,6 +1075,8 @@ int main(void)
 		T(test_bootstrap_unreachable),
 		T(test_hop_ack_source),
 		T(test_new_id_at_endpoint),
+		T(test_far_hints),
+		T(test_routed_no_hop_acks),
 	};
 #undef T
 	printf("# RN_TEST_SEED=%llu\n", (unsigned long long)rn_test_seed());
