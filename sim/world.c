@@ -1,7 +1,7 @@
 /* The simulated world (see world.h): event loop, network and environment.
  *
  * Event encoding in a heap item's value (low 4 bits are the kind):
- *   EV_PKT    pointer to a sim_pkt (malloc'd, 16-byte aligned)
+ *   EV_PKT    pointer to a sim_pkt (from the pool, 16-byte aligned)
  *   EV_TIMER  node << 4
  *   EV_SCRIPT (type << 32 | arg) << 4 ... packed as below
  */
@@ -66,6 +66,69 @@ static sim_world *world_of(void *ctx, uint32_t *node)
 	return c->w;
 }
 
+/* Packet pool: class c holds datagrams of up to class_bytes[c] bytes,
+ * header included; slabs of PKT_SLAB_BYTES are never returned before the
+ * world ends. Sizes are multiples of 16, so packets stay 16-byte aligned. */
+static const uint32_t class_bytes[SIM_PKT_CLASSES] = {64, 128, 256, 512,
+						      1536};
+#define PKT_SLAB_BYTES (256u << 10)
+
+static int pkt_class(size_t bytes)
+{
+	for (int c = 0; c < SIM_PKT_CLASSES; c++)
+		if (bytes <= class_bytes[c])
+			return c;
+	return -1;
+}
+
+static sim_pkt *pkt_alloc(sim_pkt_pool *p, size_t len)
+{
+	int c = pkt_class(sizeof(sim_pkt) + len);
+	if (c < 0)
+		return NULL;
+	if (!p->free[c]) {
+		if (p->n_slabs == p->cap_slabs) {
+			uint32_t cap = p->cap_slabs ? 2 * p->cap_slabs : 64;
+			void **s = realloc(p->slabs, cap * sizeof *s);
+			if (!s)
+				return NULL;
+			p->slabs = s;
+			p->cap_slabs = cap;
+		}
+		uint8_t *slab = malloc(PKT_SLAB_BYTES);
+		if (!slab || ((uintptr_t)slab & 15)) {
+			free(slab);
+			return NULL;
+		}
+		p->slabs[p->n_slabs++] = slab;
+		for (uint32_t off = 0; off + class_bytes[c] <= PKT_SLAB_BYTES;
+		     off += class_bytes[c]) {
+			void **item = (void **)(void *)(slab + off);
+			*item = p->free[c];
+			p->free[c] = item;
+		}
+	}
+	void **item = p->free[c];
+	p->free[c] = *item;
+	return (sim_pkt *)(void *)item;
+}
+
+static void pkt_free(sim_pkt_pool *p, sim_pkt *pkt)
+{
+	int c = pkt_class(sizeof(sim_pkt) + pkt->len);
+	void **item = (void **)(void *)pkt;
+	*item = p->free[c];
+	p->free[c] = item;
+}
+
+static void pkt_pool_deinit(sim_pkt_pool *p)
+{
+	for (uint32_t i = 0; i < p->n_slabs; i++)
+		free(p->slabs[i]);
+	free(p->slabs);
+	memset(p, 0, sizeof *p);
+}
+
 static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf,
 		     size_t len)
 {
@@ -87,11 +150,7 @@ static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf,
 		w->pkts_lost++;
 		return;
 	}
-	sim_pkt *p = malloc(sizeof *p + len);
-	if (p && ((uintptr_t)p & 15)) { /* the event tag needs 4 free bits */
-		free(p);
-		p = NULL;
-	}
+	sim_pkt *p = pkt_alloc(&w->pkts, len);
 	if (!p) {
 		w->pkts_lost++;
 		return;
@@ -104,8 +163,8 @@ static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf,
 	double ms = sim_latency_oneway_ms(&w->lat, a->host, b->host) +
 		    a->access_ms + b->access_ms;
 	rn_time at = w->now + (rn_time)(ms * 1000.0);
-	if (rn_heap_push(&w->events, at, w->seq++, (uint64_t)(uintptr_t)p)) {
-		free(p);
+	if (sim_evq_push(&w->events, at, w->seq++, (uint64_t)(uintptr_t)p)) {
+		pkt_free(&w->pkts, p);
 		w->pkts_lost++;
 	}
 }
@@ -124,7 +183,7 @@ static void env_set_deadline(void *ctx, rn_time t)
 	if (t == sn->deadline)
 		return;
 	sn->deadline = t;
-	rn_heap_push(&w->events, t, w->seq++, ((uint64_t)i << 4) | EV_TIMER);
+	sim_evq_push(&w->events, t, w->seq++, ((uint64_t)i << 4) | EV_TIMER);
 }
 
 static void env_random(void *ctx, uint8_t *buf, size_t len)
@@ -223,17 +282,17 @@ int sim_world_init(sim_world *w, const rn_settings *s, uint64_t seed,
 		snprintf(err, errlen, "out of memory for the oracle");
 		return -1;
 	}
-	rn_heap_init(&w->events, SIM_EVENTS_MAX);
+	if (sim_evq_init(&w->events, SIM_EVENTS_MAX)) {
+		snprintf(err, errlen, "out of memory for the event queue");
+		return -1;
+	}
 	return 0;
 }
 
 void sim_world_deinit(sim_world *w)
 {
-	rn_heap_item it;
-	while (rn_heap_pop(&w->events, &it) == 0)
-		if ((it.val & 15) == EV_PKT)
-			free((void *)(uintptr_t)it.val);
-	rn_heap_deinit(&w->events);
+	sim_evq_deinit(&w->events);
+	pkt_pool_deinit(&w->pkts);
 	for (uint32_t i = 0; i < w->n_nodes; i++)
 		rn_node_free(w->nodes[i].node);
 	free(w->nodes);
@@ -296,17 +355,17 @@ void sim_world_leave(sim_world *w, uint32_t i)
 void sim_world_schedule(sim_world *w, rn_time t, uint32_t type, uint32_t arg)
 {
 	uint64_t v = (((uint64_t)type << 32 | arg) << 4) | EV_SCRIPT;
-	rn_heap_push(&w->events, t, w->seq++, v);
+	sim_evq_push(&w->events, t, w->seq++, v);
 }
 
 void sim_world_run_until(sim_world *w, rn_time t)
 {
 	rn_heap_item it;
 	for (;;) {
-		const rn_heap_item *top = rn_heap_peek(&w->events);
+		const rn_heap_item *top = sim_evq_peek(&w->events);
 		if (!top || top->key > t)
 			break;
-		rn_heap_pop(&w->events, &it);
+		sim_evq_pop(&w->events, &it);
 		w->now = it.key;
 		switch (it.val & 15) {
 		case EV_PKT: {
@@ -321,7 +380,7 @@ void sim_world_run_until(sim_world *w, rn_time t)
 				rn_node_recv(sn->node, w->now, &from, p->data,
 					     p->len);
 			}
-			free(p);
+			pkt_free(&w->pkts, p);
 			break;
 		}
 		case EV_TIMER: {

@@ -1,9 +1,9 @@
 /* The simulated world: a virtual clock, one event queue, the network, and
  * the nodes, all driven through the same rn_env the daemon implements.
  *
- * Events live in one 4-ary heap keyed on (time, sequence), so events at
- * the same instant run in the order they were scheduled and a seed gives a
- * bit-identical run. A node has at most one live timer event: when it asks
+ * Events live in one queue ordered by (time, sequence) (evq.h), so events
+ * at the same instant run in the order they were scheduled and a seed gives
+ * a bit-identical run. A node has at most one live timer event: when it asks
  * for an earlier deadline a new event is pushed and the old one is ignored
  * when it pops (its time no longer matches the node's deadline).
  * Every popped event is folded into trace_hash, so two runs can be compared
@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "../core/heap.h"
+#include "evq.h"
 #include "../core/prng.h"
 #include "../overlay/node.h"
 #include "latency.h"
@@ -44,6 +44,16 @@ typedef struct sim_node {
 
 typedef struct sim_world sim_world;
 
+/* Datagrams in flight come from slabs by size class and go back to a free
+ * list: no malloc per datagram, and short-lived datagrams do not fragment
+ * the heap that a million nodes' link tables live in. */
+#define SIM_PKT_CLASSES 5
+typedef struct sim_pkt_pool {
+	void *free[SIM_PKT_CLASSES];
+	void **slabs;
+	uint32_t n_slabs, cap_slabs;
+} sim_pkt_pool;
+
 /* Scenario hooks: called for script events and node events. */
 typedef void (*sim_script_fn)(sim_world *w, uint32_t type, uint32_t arg);
 typedef void (*sim_event_fn)(sim_world *w, uint32_t node, const rn_event *ev);
@@ -58,7 +68,8 @@ struct sim_world {
 	uint32_t n_nodes;
 	sim_oracle oracle;
 	sim_latency lat;
-	rn_heap events;
+	sim_evq events;
+	sim_pkt_pool pkts;
 	uint64_t seq;
 	rn_time now;
 	rn_prng prng;
