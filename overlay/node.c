@@ -64,6 +64,7 @@ void rn_node_free(rn_node *n)
 		return;
 	rn_route_free(n);
 	rn_links_deinit(&n->links);
+	rn_lost_free(n);
 	free(n->boot);
 	free(n);
 }
@@ -246,6 +247,9 @@ void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead)
 	}
 	if (dead == 1) {
 		n->stats.links_dead++;
+		if (l->flags & RN_LF_NEAR)
+			rn_lost_add(n, rn_ms(n, now), &l->off,
+				    rn_links_ep(&n->links, idx));
 		char hex[RN_ID_HEX_LEN + 1];
 		rn_id pid;
 		rn_id_add(&pid, &n->id, &l->off);
@@ -675,6 +679,8 @@ void rn_node_on_timeout(rn_node *n, rn_time now)
 		next = rn_ms_min(next, t);
 	next = rn_ms_min(next, rn_near_tick(n, now, now_ms));
 	next = rn_ms_min(next, rn_far_tick(n, now, now_ms));
+	if (n->n_lost)
+		next = rn_ms_min(next, rn_lost_tick(n, now, now_ms));
 	if (rn_ms_due(next, now_ms))
 		next = now_ms + 1;
 	n->in_tick = 0;
@@ -748,6 +754,7 @@ void rn_node_leave(rn_node *n, rn_time now)
 			send_simple(n, rn_links_ep(&n->links, i), RN_MSG_CLOSE,
 				    RN_CLOSE_LEAVING);
 	rn_route_free(n);
+	rn_lost_free(n);
 	rn_links_deinit(&n->links);
 	rn_links_init(&n->links, n->sh->settings->links_max, &n->sh->eps);
 	n->state = RN_NODE_LEFT;

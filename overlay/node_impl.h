@@ -8,6 +8,7 @@
  *   route.c  greedy routing, hop acks, rerouting
  *   near.c   ring neighbours: windows, NEIGHBORS exchange, repair
  *   far.c    structured far links (fingers or Symphony)
+ *   lost.c   ring neighbours lost to failure, probed again (partitions)
  */
 #ifndef RN_NODE_IMPL_H
 #define RN_NODE_IMPL_H
@@ -30,6 +31,14 @@ typedef struct rn_pending {
 } rn_pending;
 
 #define RN_FAR_SLOTS 320 /* finger intervals: 160 per direction */
+
+/* A ring neighbour lost to keepalive failure (lost.c). */
+typedef struct rn_lost_peer {
+	rn_id off;
+	rn_ep ep;
+	uint32_t lost_ms, next_ms;
+	uint8_t tries;
+} rn_lost_peer;
 
 struct rn_node {
 	rn_shared *sh;
@@ -59,6 +68,8 @@ struct rn_node {
 	uint32_t joined_ms;    /* when the node last became JOINED */
 	uint32_t rejoin_until_ms; /* bootstrap answers accepted until then */
 	uint8_t rejoining;        /* rejoin_until_ms is meaningful */
+	uint8_t n_lost;
+	rn_lost_peer *lost;       /* lost_peers_max, allocated at first loss */
 
 	rn_node_stats stats;
 };
@@ -135,6 +146,13 @@ void rn_near_request_ctm(rn_node *n, rn_time now, int via_far);
 uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms);
 void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,
 		    const rn_body *b);
+
+/* lost.c */
+void rn_lost_add(rn_node *n, uint32_t now_ms, const rn_id *off,
+		 const rn_ep *ep);
+/* Probes lost neighbours that are due; returns the next lost deadline. */
+uint32_t rn_lost_tick(rn_node *n, rn_time now, uint32_t now_ms);
+void rn_lost_free(rn_node *n);
 
 /* far.c */
 #define RN_FAR_HINT_MSGS_MAX 3 /* FAR_HINTS datagrams sent to one newcomer */

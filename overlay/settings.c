@@ -32,6 +32,9 @@ void rn_settings_default(rn_settings *s)
 	s->far_start_ms = 1000; /* after the far hints (far.c) */
 	s->join_retry_ms = 3000;
 	s->trim_grace_ms = 5000;
+	s->lost_peers_max = 4;
+	s->lost_probe_ms = 10000;
+	s->lost_peer_keep_ms = 3600000;
 
 	s->hop_limit = 64;
 	s->route_pending_max = 64;
@@ -71,6 +74,9 @@ int rn_settings_check(const rn_settings *s, const char **why)
 	BAD(s->ring_check_ms < 1000, "ring_check_ms");
 	BAD(s->far_refresh_ms < 1000, "far_refresh_ms");
 	BAD(s->trim_grace_ms < 100, "trim_grace_ms");
+	BAD(s->lost_peers_max > 64, "lost_peers_max");
+	BAD(s->lost_probe_ms < 1000, "lost_probe_ms");
+	BAD(s->lost_peer_keep_ms < s->lost_probe_ms, "lost_peer_keep_ms");
 	BAD(s->route_pending_max < 1, "route_pending_max");
 #undef BAD
 	return 0;

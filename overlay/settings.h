@@ -41,6 +41,9 @@ typedef struct rn_settings {
 	uint32_t far_start_ms;      /* after joining, before asking for far links */
 	uint32_t join_retry_ms;
 	uint32_t trim_grace_ms;     /* unneeded links live at least this long */
+	uint32_t lost_peers_max;    /* failed ring neighbours remembered */
+	uint32_t lost_probe_ms;     /* first probe of one, doubling after */
+	uint32_t lost_peer_keep_ms; /* forgotten after this long */
 
 	uint32_t hop_limit;         /* ttl of routed messages */
 	uint32_t route_pending_max; /* forwarded messages awaiting a hop ack */

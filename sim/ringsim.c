@@ -44,6 +44,11 @@ static const char usage[] =
 	"      --fail-wait S       seconds to wait for the ring to heal (120)\n"
 	"      --restart           then restart the crashed nodes (same ids) and\n"
 	"                          measure until the ring is consistent again\n"
+	"      --partition F       then cut a random fraction F of the nodes off\n"
+	"                          from the rest, heal the split, and measure until\n"
+	"                          the two rings have merged\n"
+	"      --partition-time S  how long the split lasts (60)\n"
+	"      --partition-wait S  seconds to wait for the merge (900)\n"
 	"      --loss P            datagram loss probability (0)\n"
 	"Output:\n"
 	"  -j, --json FILE         write the results as JSON ('-' for stdout)\n"
@@ -143,6 +148,15 @@ static int write_json(const char *path, const sim_params *p,
 						    ? json_real(r->restart_recover_s)
 						    : json_null());
 	}
+	if (p->partition_fraction > 0) {
+		json_object_set_new(o, "partition_side_b",
+				    json_integer(r->partition_side_b));
+		json_object_set_new(o, "partition_s", json_real(p->partition_s));
+		json_object_set_new(o, "partition_merge_s",
+				    r->partition_merge_s >= 0
+					    ? json_real(r->partition_merge_s)
+					    : json_null());
+	}
 	json_object_set_new(o, "route_lost", json_integer((json_int_t)r->route_lost));
 	json_object_set_new(o, "reroutes", json_integer((json_int_t)r->reroutes));
 	json_object_set_new(o, "drop_full", json_integer((json_int_t)r->drop_full));
@@ -223,6 +237,18 @@ static void summary(const sim_params *p, const sim_results *r)
 			printf("  restart       %u restarted, NOT consistent after %.0f s\n",
 			       r->fail_killed, p->fail_wait_s);
 	}
+	if (p->partition_fraction > 0) {
+		if (r->partition_merge_s >= 0)
+			printf("  partition     %u of %u cut off for %.0f s; one ring "
+			       "again %.0f s after it healed\n",
+			       r->partition_side_b, r->alive_end, p->partition_s,
+			       r->partition_merge_s);
+		else
+			printf("  partition     %u of %u cut off for %.0f s; NOT merged "
+			       "%.0f s after it healed\n",
+			       r->partition_side_b, r->alive_end, p->partition_s,
+			       p->partition_wait_s);
+	}
 	printf("  ring          %s (%u of %u nodes placed)\n",
 	       r->ring_consistent ? "consistent" : "INCONSISTENT",
 	       r->consistent_nodes, r->alive_end);
@@ -242,6 +268,7 @@ int main(int argc, char **argv)
 	enum {
 		O_FAR = 256, O_NEAR_K, O_JOIN_RATE, O_BOOT, O_SETTLE, O_IDLE,
 		O_LRATE, O_CHURN, O_CHURN_T, O_GRACE, O_FAIL, O_FAIL_WAIT, O_LOSS, O_RESTART,
+		O_PART, O_PART_T, O_PART_WAIT,
 	};
 	static const struct option opts[] = {
 		{"nodes", required_argument, 0, 'n'},
@@ -266,6 +293,9 @@ int main(int argc, char **argv)
 		{"fail-wait", required_argument, 0, O_FAIL_WAIT},
 		{"restart", no_argument, 0, O_RESTART},
 		{"loss", required_argument, 0, O_LOSS},
+		{"partition", required_argument, 0, O_PART},
+		{"partition-time", required_argument, 0, O_PART_T},
+		{"partition-wait", required_argument, 0, O_PART_WAIT},
 		{0, 0, 0, 0},
 	};
 	int c;
@@ -370,6 +400,21 @@ int main(int argc, char **argv)
 		case O_LOSS:
 			if (parse_dbl(optarg, 0, 0.5, &p.loss))
 				return bad("--loss", optarg, "a probability 0..0.5");
+			break;
+		case O_PART:
+			if (parse_dbl(optarg, 0.01, 0.99, &p.partition_fraction))
+				return bad("--partition", optarg,
+					   "a fraction 0.01..0.99");
+			break;
+		case O_PART_T:
+			if (parse_dbl(optarg, 1, 1e6, &p.partition_s))
+				return bad("--partition-time", optarg,
+					   "seconds >= 1");
+			break;
+		case O_PART_WAIT:
+			if (parse_dbl(optarg, 1, 1e6, &p.partition_wait_s))
+				return bad("--partition-wait", optarg,
+					   "seconds >= 1");
 			break;
 		case ':':
 			fprintf(stderr, "ringsim: option %s needs a value\n"

@@ -323,6 +323,8 @@ void sim_params_default(sim_params *p)
 	p->lookup_timeout_s = 5.0;
 	p->churn.kind = SIM_SESSION_NONE;
 	p->fail_wait_s = 120.0;
+	p->partition_s = 60.0;
+	p->partition_wait_s = 900.0;
 }
 
 static void run_lookups(run *r, uint32_t count, double rate, rn_time until)
@@ -388,6 +390,34 @@ static int fail_phase(run *r, sim_results *res)
 	}
 	free(crashed);
 	return 0;
+}
+
+/* Splits the live nodes into two sides that cannot reach each other,
+ * waits, heals the split and measures how long the rings take to merge. */
+static void partition_phase(run *r, sim_results *res)
+{
+	sim_world *w = &r->w;
+	uint32_t cut = 0;
+	r->phase = "split";
+	for (uint32_t i = 0; i < w->n_nodes; i++) {
+		sim_node *sn = &w->nodes[i];
+		sn->flags &= (uint8_t)~SIM_SIDE_B;
+		if ((sn->flags & SIM_ALIVE) &&
+		    rn_prng_double(&w->prng) < r->p->partition_fraction) {
+			sn->flags |= SIM_SIDE_B;
+			cut++;
+		}
+	}
+	res->partition_side_b = cut;
+	w->partitioned = 1;
+	rn_time end = w->now + secs(r->p->partition_s);
+	while (w->now < end) {
+		sim_world_run_until(w, w->now + secs(1));
+		progress(r, 0);
+	}
+	w->partitioned = 0;
+	r->phase = "merge";
+	res->partition_merge_s = until_consistent(r, r->p->partition_wait_s);
 }
 
 int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
@@ -527,6 +557,9 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 
 	if (p->fail_fraction > 0)
 		fail_phase(r, res);
+	res->partition_merge_s = -1.0;
+	if (p->partition_fraction > 0)
+		partition_phase(r, res);
 
 	/* results */
 	for (uint32_t i = 0; i < r->n_lk; i++) {

@@ -9,6 +9,9 @@
  *            with lookups running throughout
  *   fail     (optional) a fraction of nodes crash at once; the time until
  *            the ring is consistent again is measured
+ *   partition (optional) a random fraction of the nodes is cut off from
+ *            the rest for partition_s; then the network heals and the time
+ *            until the two rings have merged into one is measured
  * sim_run is what ringsim's main calls and what the seeded scenario tests
  * call with small numbers.
  */
@@ -39,6 +42,9 @@ typedef struct sim_params {
 	double fail_fraction;
 	double fail_wait_s;
 	int fail_restart;         /* restart the crashed nodes afterwards */
+	double partition_fraction; /* nodes on the far side of the split */
+	double partition_s;       /* how long the split lasts */
+	double partition_wait_s;  /* for the merge after it heals */
 	double loss;
 	int progress;             /* progress line on stderr */
 } sim_params;
@@ -57,6 +63,8 @@ typedef struct sim_results {
 	double fail_recover_s;              /* -1: not recovered in time */
 	uint32_t fail_killed;
 	double restart_recover_s;           /* -1: not recovered in time */
+	uint32_t partition_side_b;          /* nodes cut off */
+	double partition_merge_s;           /* -1: not merged in time */
 	uint64_t churn_departures, churn_arrivals;
 	uint64_t churn_lookups, churn_ok_first, churn_ok_retry;
 	double churn_alive_min, churn_alive_mean;

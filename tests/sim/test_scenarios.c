@@ -160,6 +160,27 @@ static void test_mass_failure(void **state)
 	CHECK(r.ring_consistent && r.alive_end == 500, &p);
 }
 
+/* A split long enough for every link across it to die: each side repairs
+ * into a ring of its own, and after the network heals the two must merge
+ * (lost.c) within about ring_check_ms. */
+static void test_partition(void **state)
+{
+	(void)state;
+	sim_params p;
+	sim_results r;
+	small(&p, 300);
+	p.lookups = 200;
+	p.partition_fraction = 0.4;
+	p.partition_s = 400;
+	p.partition_wait_s = 600;
+	run_or_fail(&p, &r);
+	CHECK(r.partition_side_b > 60 && r.partition_side_b < 180, &p);
+	CHECK(r.partition_merge_s >= 0 &&
+		      r.partition_merge_s <= p.settings.ring_check_ms / 1000.0 + 30,
+	      &p);
+	CHECK(r.ring_consistent && r.alive_end == 300, &p);
+}
+
 static void test_loss(void **state)
 {
 	(void)state;
@@ -197,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_churn),
 		cmocka_unit_test(test_graceful_churn),
 		cmocka_unit_test(test_mass_failure),
+		cmocka_unit_test(test_partition),
 		cmocka_unit_test(test_loss),
 		cmocka_unit_test(test_bad_settings),
 	};
