@@ -11,7 +11,7 @@
 
 static const rn_ep zero_ep;
 
-static uint32_t ep_hash(const rn_ep *ep)
+uint32_t rn_eptab_hash(const rn_ep *ep)
 {
 	/* FNV-1a over the 18 bytes, then a murmur finaliser to spread the
 	 * mostly-equal IPv4-mapped prefixes. */
@@ -31,7 +31,10 @@ static uint32_t ep_hash(const rn_ep *ep)
 void rn_eptab_init(rn_eptab *t, uint32_t entries_max)
 {
 	memset(t, 0, sizeof *t);
-	t->entries_max = entries_max;
+	/* handle 0 is reserved, so entries_max handles end at entries_max */
+	t->entries_max = entries_max < RN_EPTAB_HANDLES_MAX
+				 ? entries_max
+				 : RN_EPTAB_HANDLES_MAX - 1;
 }
 
 void rn_eptab_deinit(rn_eptab *t)
@@ -45,7 +48,7 @@ uint32_t rn_eptab_find(const rn_eptab *t, const rn_ep *ep)
 {
 	if (!t->slot)
 		return 0;
-	for (uint32_t i = ep_hash(ep) & t->mask;; i = (i + 1) & t->mask) {
+	for (uint32_t i = rn_eptab_hash(ep) & t->mask;; i = (i + 1) & t->mask) {
 		uint32_t h = t->slot[i];
 		if (h == 0)
 			return 0;
@@ -56,7 +59,7 @@ uint32_t rn_eptab_find(const rn_eptab *t, const rn_ep *ep)
 
 static void place(rn_eptab *t, uint32_t h)
 {
-	uint32_t i = ep_hash(&t->e[h].ep) & t->mask;
+	uint32_t i = rn_eptab_hash(&t->e[h].ep) & t->mask;
 	while (t->slot[i])
 		i = (i + 1) & t->mask;
 	t->slot[i] = h;
@@ -126,11 +129,11 @@ uint32_t rn_eptab_ref(rn_eptab *t, const rn_ep *ep)
  * run back so that no lookup meets a hole before its entry. */
 static void unplace(rn_eptab *t, uint32_t h)
 {
-	uint32_t i = ep_hash(&t->e[h].ep) & t->mask;
+	uint32_t i = rn_eptab_hash(&t->e[h].ep) & t->mask;
 	while (t->slot[i] != h)
 		i = (i + 1) & t->mask;
 	for (uint32_t j = (i + 1) & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
-		uint32_t home = ep_hash(&t->e[t->slot[j]].ep) & t->mask;
+		uint32_t home = rn_eptab_hash(&t->e[t->slot[j]].ep) & t->mask;
 		/* move slot j to i if its home is not in (i, j] */
 		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
 			t->slot[i] = t->slot[j];

@@ -26,6 +26,8 @@ typedef struct rn_eptab_entry {
 	uint32_t next_free;
 } rn_eptab_entry;
 
+#define RN_EPTAB_HANDLES_MAX (1u << 24) /* handles fit in 24 bits */
+
 typedef struct rn_eptab {
 	rn_eptab_entry *e; /* e[0] unused */
 	uint32_t *slot;    /* handles; 0 = empty */
@@ -41,6 +43,8 @@ uint32_t rn_eptab_ref(rn_eptab *t, const rn_ep *ep);
 void rn_eptab_unref(rn_eptab *t, uint32_t h);
 /* The handle of ep if it is interned (no reference taken), else 0. */
 uint32_t rn_eptab_find(const rn_eptab *t, const rn_ep *ep);
+/* The hash the index uses; its top 8 bits make a cheap tag (link.h). */
+uint32_t rn_eptab_hash(const rn_ep *ep);
 /* The endpoint of a live handle; the all-zero endpoint for 0. The pointer
  * is good until the next rn_eptab_ref (which may move the entries). */
 const rn_ep *rn_eptab_get(const rn_eptab *t, uint32_t h);

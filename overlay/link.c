@@ -19,7 +19,7 @@ void rn_links_init(rn_links *t, uint32_t links_max, rn_eptab *eps)
 void rn_links_deinit(rn_links *t)
 {
 	for (uint32_t i = 0; i < t->n; i++)
-		rn_eptab_unref(t->eps, t->eph[i]);
+		rn_eptab_unref(t->eps, t->eph[i] >> 8);
 	free(t->v);
 	free(t->eph);
 	t->v = NULL;
@@ -53,8 +53,8 @@ int rn_links_set_ep(rn_links *t, uint32_t idx, const rn_ep *ep)
 	uint32_t h = rn_eptab_ref(t->eps, ep);
 	if (!h)
 		return RN_ERR_FULL;
-	rn_eptab_unref(t->eps, t->eph[idx]);
-	t->eph[idx] = h;
+	rn_eptab_unref(t->eps, t->eph[idx] >> 8);
+	t->eph[idx] = h << 8 | rn_links_ep_tag(ep);
 	return 0;
 }
 
@@ -81,11 +81,9 @@ int rn_links_find(const rn_links *t, const rn_id *off)
 
 int rn_links_find_ep(const rn_links *t, const rn_ep *ep)
 {
-	uint32_t h = rn_eptab_find(t->eps, ep);
-	if (!h)
-		return -1;
+	uint32_t tag = rn_links_ep_tag(ep);
 	for (uint32_t i = 0; i < t->n; i++)
-		if (t->eph[i] == h)
+		if (rn_links_ep_is(t, i, ep, tag))
 			return (int)i;
 	return -1;
 }
@@ -119,7 +117,7 @@ void rn_links_remove(rn_links *t, uint32_t idx)
 {
 	if (idx >= t->n)
 		return;
-	rn_eptab_unref(t->eps, t->eph[idx]);
+	rn_eptab_unref(t->eps, t->eph[idx] >> 8);
 	memmove(&t->v[idx], &t->v[idx + 1], (t->n - idx - 1) * sizeof *t->v);
 	memmove(&t->eph[idx], &t->eph[idx + 1],
 		(t->n - idx - 1) * sizeof *t->eph);

@@ -11,8 +11,10 @@
  * (RN_ERR_FULL). Shrinks back when RN_LINKS_SLACK_MAX slots stand empty.
  *
  * The peer's endpoint is a handle into the process's interned endpoints
- * (core/eptab.h), kept in a parallel array eph[] beside the links: finding
- * the link a datagram came from scans 4 bytes a link, not 40.
+ * (core/eptab.h), kept in a parallel array eph[] beside the links as
+ * handle << 8 | tag, the tag being 8 bits of the endpoint's hash: finding
+ * the link a datagram came from scans 4 bytes a link and looks up only the
+ * endpoints whose tag matches, without touching the shared index.
  */
 #ifndef RN_LINK_H
 #define RN_LINK_H
@@ -57,7 +59,7 @@ _Static_assert(sizeof(rn_link) <= 40, "links must stay compact");
 
 typedef struct rn_links {
 	rn_link *v;
-	uint32_t *eph; /* eph[i]: endpoint handle of v[i] in *eps, 0 if none */
+	uint32_t *eph; /* eph[i]: handle << 8 | tag of v[i]'s endpoint; 0 none */
 	rn_eptab *eps;
 	uint32_t n, cap, max;
 } rn_links;
@@ -68,7 +70,18 @@ void rn_links_deinit(rn_links *t);
 int rn_links_set_ep(rn_links *t, uint32_t idx, const rn_ep *ep);
 static inline const rn_ep *rn_links_ep(const rn_links *t, uint32_t idx)
 {
-	return rn_eptab_get(t->eps, t->eph[idx]);
+	return rn_eptab_get(t->eps, t->eph[idx] >> 8);
+}
+static inline uint32_t rn_links_ep_tag(const rn_ep *ep)
+{
+	return rn_eptab_hash(ep) >> 24;
+}
+/* Whether link idx's endpoint is ep (tag first: usually no lookup). */
+static inline int rn_links_ep_is(const rn_links *t, uint32_t idx,
+				 const rn_ep *ep, uint32_t tag)
+{
+	return (t->eph[idx] & 0xffu) == tag && t->eph[idx] &&
+	       rn_ep_eq(rn_links_ep(t, idx), ep);
 }
 /* The endpoint of a link given by pointer into t->v. */
 static inline const rn_ep *rn_link_ep(const rn_links *t, const rn_link *l)

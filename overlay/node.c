@@ -343,11 +343,9 @@ static int evict_one(rn_node *n, rn_time now)
 static void drop_other_at_ep(rn_node *n, rn_time now, const rn_ep *ep,
 			     const rn_id *off)
 {
-	uint32_t h = rn_eptab_find(&n->sh->eps, ep);
-	if (!h)
-		return;
+	uint32_t tag = rn_links_ep_tag(ep);
 	for (uint32_t i = 0; i < n->links.n;) {
-		if (n->links.eph[i] == h &&
+		if (rn_links_ep_is(&n->links, i, ep, tag) &&
 		    rn_id_cmp(&n->links.v[i].off, off) != 0) {
 			rn_node_link_drop(n, now, i, 0);
 			continue;

@@ -286,7 +286,8 @@ void rn_route_on_hop_ack(rn_node *n, rn_time now, const rn_ep *from,
 		/* Only the hop we sent it to may acknowledge it (if that link
 		 * has closed since, the sequence alone has to do). */
 		int li = rn_links_find(&n->links, &n->pend[i].via_off);
-		if (li >= 0 && !rn_ep_eq(rn_links_ep(&n->links, (uint32_t)li), from))
+		if (li >= 0 && !rn_links_ep_is(&n->links, (uint32_t)li, from,
+					       rn_links_ep_tag(from)))
 			return;
 		pending_remove(n, i);
 		return;
