@@ -27,12 +27,17 @@ uint32_t rn_ep_ipv4(const rn_ep *ep); /* host order; 0 if not IPv4 */
  * with the port and the last four address bytes compared first. */
 static inline int rn_ep_eq(const rn_ep *a, const rn_ep *b)
 {
-	uint32_t x, y;
+	uint32_t x, y, x2, y2;
+	uint64_t u, v;
 	if (a->port != b->port)
 		return 0;
 	__builtin_memcpy(&x, a->addr + 12, 4);
 	__builtin_memcpy(&y, b->addr + 12, 4);
-	return x == y && __builtin_memcmp(a->addr, b->addr, 12) == 0;
+	__builtin_memcpy(&u, a->addr, 8);
+	__builtin_memcpy(&v, b->addr, 8);
+	__builtin_memcpy(&x2, a->addr + 8, 4);
+	__builtin_memcpy(&y2, b->addr + 8, 4);
+	return x == y && u == v && x2 == y2;
 }
 int rn_ep_is_zero(const rn_ep *ep);
 void rn_ep_to_wire(const rn_ep *ep, uint8_t out[RN_EP_WIRE_LEN]);

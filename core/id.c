@@ -12,11 +12,6 @@
 
 #include "err.h"
 
-int rn_id_cmp(const rn_id *a, const rn_id *b)
-{
-	return memcmp(a->b, b->b, RN_ID_LEN);
-}
-
 int rn_id_is_zero(const rn_id *a)
 {
 	uint8_t acc = 0;

@@ -23,7 +23,40 @@ typedef struct rn_id {
 	uint8_t b[RN_ID_LEN];
 } rn_id;
 
-int rn_id_cmp(const rn_id *a, const rn_id *b);
+/* Big-endian words of an id, for rn_id_cmp. */
+static inline uint64_t rn_id_be64_(const uint8_t *p)
+{
+	uint64_t v;
+	__builtin_memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+static inline uint32_t rn_id_be32_(const uint8_t *p)
+{
+	uint32_t v;
+	__builtin_memcpy(&v, p, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
+}
+/* -1, 0 or 1 as a is below, equal to or above b. Inline, by words: routing
+ * binary-searches link tables with it on every hop. */
+static inline int rn_id_cmp(const rn_id *a, const rn_id *b)
+{
+	uint64_t x = rn_id_be64_(a->b), y = rn_id_be64_(b->b);
+	if (x == y) {
+		x = rn_id_be64_(a->b + 8);
+		y = rn_id_be64_(b->b + 8);
+	}
+	if (x == y) {
+		x = rn_id_be32_(a->b + 16);
+		y = rn_id_be32_(b->b + 16);
+	}
+	return (x > y) - (x < y);
+}
 int rn_id_is_zero(const rn_id *a);
 /* r = a + b, r = a - b (mod 2^160); r may alias a or b. */
 void rn_id_add(rn_id *r, const rn_id *a, const rn_id *b);
