@@ -24,7 +24,8 @@ run far-fingers1 -n 10000 -s 1 -l $LAT -m 10000 --far fingers1 --settle 60
 run far-symphony -n 10000 -s 1 -l $LAT -m 10000 --far symphony --settle 60
 run joins-1e4    -n 10000 -s 2 -l $LAT -m 10000 --join-rate 100 --bootstrap 8 --settle 60 --idle 300
 run churn-1e4    -n 10000 -s 3 -l $LAT -m 20000 --churn weibull:0.5:900 --churn-time 3600 --settle 60
-run fail-1e4     -n 10000 -s 4 -l $LAT -m 1000 --fail 0.3 --fail-wait 120 --settle 60
+run fail-1e4     -n 10000 -s 4 -l $LAT -m 1000 --fail 0.3 --fail-wait 120 --restart --settle 60
+run partition-1e4 -n 10000 -s 7 -l $LAT -m 1000 --partition 0.5 --partition-time 300 --partition-wait 900 --settle 60
 run scale-1e5    -n 100000 -s 5 -l $LAT -m 100000 --lookup-rate 20000 --join-rate 1000 --bootstrap 0 --settle 60
 if [ $MILLION = 1 ]; then
   run scale-1e6  -n 1000000 -s 6 -l $LAT -m 1000000 --lookup-rate 100000 --join-rate 10000 --bootstrap 0 --settle 60

@@ -20,6 +20,10 @@ for f in sorted(glob.glob(f"{out}/*.json")):
         extra.append("churn lookups %d: %.4f%% / %.4f%%" % (r["churn_lookups"], 100*r["churn_lookup_success_ratio"], 100*r["churn_lookup_success_ratio_retry"]))
     if "fail_killed" in r:
         extra.append("%d crashed, consistent after %s s" % (r["fail_killed"], r["fail_recover_s"]))
+    if "restart_recover_s" in r:
+        extra.append("restarted, consistent after %s s" % r["restart_recover_s"])
+    if "partition_side_b" in r:
+        extra.append("%d cut off for %.0f s, merged %s s after healing" % (r["partition_side_b"], r["partition_s"], r["partition_merge_s"]))
     lines.append("| %s | %d | %.4f%% / %.4f%% | %.2f (%.3f) | %.0f (%.3f) | %.2f / %.2f | %s | %.1f | %s | %s | %d | %.0f | %.0f | %.0f |" % (
         name, r["nodes"], 100*r["lookup_success_ratio"], 100*r["lookup_success_ratio_retry"],
         r["hops_mean"], r["hops_mean"]/l2, r["hops_p99"], r["hops_p99"]/l2,
