@@ -400,6 +400,7 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 	}
 	rn_link *l = &n->links.v[idx];
 	uint8_t kind = m->u.hello.kind;
+	int had_near = (l->flags & RN_LF_NEAR) != 0;
 	/* A bootstrap probe from a node we already have a ring link with
 	 * (it is looking for the ring again) must not demote that link. */
 	if (!fresh && l->state == RN_LINK_UP && !(l->flags & RN_LF_LEAF))
@@ -418,8 +419,12 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		rn_node_emit(n, RN_EV_LINK_UP, &m->u.hello.src, 0, 0, 0);
 	rn_near_recompute(n, now);
 	idx = rn_links_find(&n->links, &off);
-	if (idx >= 0 && (m->u.hello.kind & RN_KIND_NEAR ||
-			 n->links.v[idx].flags & RN_LF_NEAR))
+	/* Our neighbour list goes to a new ring link, or to one that has just
+	 * become near; a repeated HELLO (a retransmission, or a kind change
+	 * on a link that was near already) does not need it again. */
+	if (idx >= 0 && (fresh || !had_near) &&
+	    (m->u.hello.kind & RN_KIND_NEAR ||
+	     n->links.v[idx].flags & RN_LF_NEAR))
 		rn_near_send_neighbors(n, &n->links.v[idx]);
 	if (idx >= 0)
 		rn_far_on_link_up(n, (uint32_t)idx);
@@ -482,7 +487,7 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 	if (idx < 0)
 		return;
 	l = &n->links.v[idx];
-	if (want_neigh || (l->flags & RN_LF_NEAR))
+	if (fresh && (want_neigh || (l->flags & RN_LF_NEAR)))
 		rn_near_send_neighbors(n, l);
 	rn_far_on_link_up(n, (uint32_t)idx);
 	/* Each bootstrap that answers carries a connect-to-me for us. */
@@ -630,13 +635,22 @@ static uint32_t link_tick(rn_node *n, rn_time now, uint32_t now_ms)
 					continue;
 				}
 				l->tries++;
-				if (l->flags & RN_LF_SUSPECT)
-					l->last_rx_ms = now_ms - idle - (l->tries - 1u) * rto;
+				/* Retries are spaced one RTO from this ping, not
+				 * from when it was due: wake-ups are rounded up,
+				 * and a suspect link is checked early. */
+				uint32_t base = now_ms - idle - (l->tries - 1u) * rto;
+				if ((l->flags & RN_LF_SUSPECT) ||
+				    (int32_t)(base - l->last_rx_ms) > 0)
+					l->last_rx_ms = base;
 				send_simple(n, rn_links_ep(&n->links, i),
 					    RN_MSG_PING, now_ms);
 				due = l->last_rx_ms + idle + l->tries * rto;
 			} else if (s->timer_slack_ms > 1) {
-				uint32_t sl = s->timer_slack_ms;
+				/* far links, pinged once a minute, share
+				 * wake-ups in coarser steps than near ones */
+				uint32_t sl = (l->flags & RN_LF_NEAR)
+						      ? s->timer_slack_ms
+						      : s->timer_slack_far_ms;
 				due = (due + sl - 1) / sl * sl;
 			}
 			int needed = (l->flags & (RN_LF_NEAR | RN_LF_PEER_WANTS)) ||

@@ -24,6 +24,7 @@ void rn_settings_default(rn_settings *s)
 	s->hello_rto_ms = 500;
 	s->hello_tries_max = 4;
 	s->timer_slack_ms = 500;
+	s->timer_slack_far_ms = 5000;
 
 	s->near_announce_ms = 250;
 	s->stabilize_ms = 30000;
@@ -74,6 +75,9 @@ int rn_settings_check(const rn_settings *s, const char **why)
 	BAD(s->ring_check_ms < 1000, "ring_check_ms");
 	BAD(s->far_refresh_ms < 1000, "far_refresh_ms");
 	BAD(s->trim_grace_ms < 100, "trim_grace_ms");
+	BAD(s->timer_slack_far_ms < 1 ||
+		    s->timer_slack_far_ms > s->keepalive_far_ms / 2,
+	    "timer_slack_far_ms");
 	BAD(s->lost_peers_max > 64, "lost_peers_max");
 	BAD(s->lost_probe_ms < 1000, "lost_probe_ms");
 	BAD(s->lost_peer_keep_ms < s->lost_probe_ms, "lost_peer_keep_ms");

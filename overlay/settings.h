@@ -33,6 +33,7 @@ typedef struct rn_settings {
 	uint32_t hello_rto_ms;      /* first HELLO retransmission, doubling */
 	uint32_t hello_tries_max;
 	uint32_t timer_slack_ms;    /* keepalive wake-ups are rounded up to this */
+	uint32_t timer_slack_far_ms; /* the same for links that are not near */
 
 	uint32_t near_announce_ms;  /* delay to coalesce neighbour-set changes */
 	uint32_t stabilize_ms;      /* NEIGHBORS to successor and predecessor */

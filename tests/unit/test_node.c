@@ -568,7 +568,8 @@ static void test_dead_link(void **state)
 	rn_time t_dead[5] = {0};
 	const rn_time limit = t_crash + RN_MS(s->keepalive_far_ms) +
 			      RN_MS(s->ping_tries_max * s->rto_max_ms) +
-			      RN_MS(3 * s->timer_slack_ms) + RN_MS(1000);
+			      RN_MS(3 * s->timer_slack_ms) +
+			      RN_MS(s->timer_slack_far_ms) + RN_MS(1000);
 	while (w->now < limit + RN_MS(10000)) {
 		fake_pump(w, 100);
 		for (uint32_t i = 0; i < x; i++)
@@ -594,9 +595,10 @@ static void test_dead_link(void **state)
 	}
 	assert_true(w->lost_type[RN_MSG_PING] - lost_pings0 >= s->ping_tries_max);
 	check_ring(w, n);
-	/* The lost neighbours are probed again (a partition may heal) ... */
+	/* The lost neighbours are probed again (a partition may heal), at
+	 * least once per ring_check_ms ... */
 	uint64_t hellos0 = w->lost_type[RN_MSG_HELLO];
-	fake_pump(w, 3 * s->lost_probe_ms + 5000);
+	fake_pump(w, s->ring_check_ms + 5000);
 	assert_true(w->lost_type[RN_MSG_HELLO] > hellos0);
 	/* ... at most once per ring_check_ms after the first few, and not
 	 * after lost_peer_keep_ms */
