@@ -70,7 +70,8 @@ double rn_far_estimate_size(const rn_node *n)
  * because the far CTM is delivered at the node closest to id + 2^i, on
  * either side of it: then the peer B that answers A's CTM finds A within
  * its own mirror window, and one link serves a finger at both ends (see
- * release_redundant). Windows of neighbouring slots do not overlap. */
+ * release_redundant). Windows of neighbouring slots do not overlap for
+ * i >= 3, where fingers live (below that, near links cover the offsets). */
 #define FINGER_WINDOW_SHIFT 3
 static void slot_interval(unsigned slot, rn_id *lo, rn_id *hi)
 {
@@ -194,7 +195,7 @@ static int slot_kept_by_peer(const rn_node *n, unsigned slot, int skip)
  * keeps a link to B as its finger, the same link usually falls in B's
  * mirror interval, and B lets its own finger there go (measured: it cuts
  * the far links of a 10^5-node ring by about a third). */
-static void release_redundant(rn_node *n)
+static void release_redundant(rn_node *n, rn_time now)
 {
 	for (uint32_t i = 0; i < n->links.n; i++) {
 		rn_link *l = &n->links.v[i];
@@ -219,6 +220,13 @@ static void release_redundant(rn_node *n)
 			l->flags &= (uint8_t)~RN_LF_FAR_OUT;
 			l->kind_out &= (uint8_t)~RN_KIND_FAR;
 			l->finger = 0;
+			/* Tell the peer, or its PEER_WANTS would keep the
+			 * link alive after both ends have let it go. */
+			if (l->state == RN_LINK_UP && (l->flags & RN_LF_PEER_WANTS)) {
+				rn_id off = l->off;
+				rn_ep ep = *rn_links_ep(&n->links, i);
+				rn_node_link_open(n, now, &off, &ep, 0, 0);
+			}
 		}
 	}
 }
@@ -236,13 +244,15 @@ static int slot_given(const rn_node *n, unsigned slot)
 	return 0;
 }
 
-/* The octave of the nearest ring link on this side (0 clockwise), or -1:
- * finger slots start above it. */
+/* The octave of the nearest ring link on this side (0 clockwise), or -1
+ * if none lies on this half of the ring: finger slots start above it. */
 static int near_octave(const rn_node *n, unsigned dir)
 {
 	const rn_links *t = &n->links;
 	for (uint32_t k = 0; k < t->n; k++) {
 		const rn_link *l = &t->v[dir ? t->n - 1 - k : k];
+		if ((l->off.b[0] >> 7) != dir)
+			break; /* past the half-way point: the other side */
 		if (!rn_link_eligible(l))
 			continue;
 		rn_id d = l->off;
@@ -283,7 +293,7 @@ static void fingers_round(rn_node *n, rn_time now, int both)
 			send_far_ctm(n, now, &dst, slot);
 		}
 	}
-	release_redundant(n);
+	release_redundant(n, now);
 }
 
 void rn_far_send_hints(rn_node *n, const rn_link *to)

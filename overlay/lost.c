@@ -84,10 +84,11 @@ uint32_t rn_lost_tick(rn_node *n, rn_time now, uint32_t now_ms)
 			rn_id off = p->off;
 			if (p->tries < 16)
 				p->tries++;
-			uint32_t wait = s->lost_probe_ms << (p->tries < 12 ? p->tries : 12);
+			uint64_t wait = (uint64_t)s->lost_probe_ms
+					<< (p->tries < 12 ? p->tries : 12);
 			if (wait > s->ring_check_ms)
 				wait = s->ring_check_ms;
-			p->next_ms = now_ms + wait;
+			p->next_ms = now_ms + (uint32_t)wait;
 			next = rn_ms_min(next, p->next_ms);
 			rn_node_link_open(n, now, &off, &ep, RN_KIND_NEAR, 0);
 			i++;

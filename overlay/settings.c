@@ -57,7 +57,9 @@ int rn_settings_check(const rn_settings *s, const char **why)
 	BAD(s->links_max < 2 * s->near_k + 2 || s->links_max > 4096,
 	    "links_max");
 	BAD(s->pending_links_max < 1, "pending_links_max");
-	BAD(s->endpoints_max < s->links_max, "endpoints_max");
+	/* one spare: a peer moving to a new endpoint takes the new
+	 * reference before it drops the old one */
+	BAD(s->endpoints_max <= s->links_max, "endpoints_max");
 	BAD(s->far_kind > RN_FAR_NONE, "far_kind");
 	BAD(s->symphony_links > 64, "symphony_links");
 	BAD(s->bootstrap_max < 1 || s->bootstrap_max > 64, "bootstrap_max");
@@ -79,8 +81,11 @@ int rn_settings_check(const rn_settings *s, const char **why)
 		    s->timer_slack_far_ms > s->keepalive_far_ms / 2,
 	    "timer_slack_far_ms");
 	BAD(s->lost_peers_max > 64, "lost_peers_max");
-	BAD(s->lost_probe_ms < 1000, "lost_probe_ms");
-	BAD(s->lost_peer_keep_ms < s->lost_probe_ms, "lost_peer_keep_ms");
+	BAD(s->lost_probe_ms < 1000 || s->lost_probe_ms > 600000,
+	    "lost_probe_ms");
+	BAD(s->lost_peer_keep_ms < s->lost_probe_ms ||
+		    s->lost_peer_keep_ms > (1u << 30),
+	    "lost_peer_keep_ms");
 	BAD(s->route_pending_max < 1, "route_pending_max");
 #undef BAD
 	return 0;

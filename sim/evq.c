@@ -71,8 +71,11 @@ static void far_to_wheel(sim_evq *q)
 		rn_heap_item it;
 		rn_heap_pop(&q->far, &it);
 		uint64_t idx = it.key / SIM_EVQ_WIDTH_US;
-		if (idx <= q->cur || bucket_append(q, idx, &it))
-			rn_heap_push(&q->cur_heap, it.key, it.seq, it.val);
+		if ((idx <= q->cur || bucket_append(q, idx, &it)) &&
+		    rn_heap_push(&q->cur_heap, it.key, it.seq, it.val)) {
+			q->n--; /* out of memory: the event is lost */
+			q->lost++;
+		}
 	}
 }
 
@@ -83,6 +86,10 @@ static void refill(sim_evq *q)
 		if (q->n_wheel == 0) {
 			/* Nothing within the wheel: jump to the far heap's top. */
 			const rn_heap_item *top = rn_heap_peek(&q->far);
+			if (!top) {
+				q->n = 0; /* only lost events were counted */
+				break;
+			}
 			uint64_t idx = top->key / SIM_EVQ_WIDTH_US;
 			if (idx > q->cur + 1)
 				q->cur = idx - 1;
@@ -91,8 +98,11 @@ static void refill(sim_evq *q)
 		far_to_wheel(q);
 		sim_evq_bucket *b = &q->wheel[q->cur & (SIM_EVQ_BUCKETS - 1)];
 		for (uint32_t i = 0; i < b->n; i++)
-			rn_heap_push(&q->cur_heap, b->v[i].key, b->v[i].seq,
-				     b->v[i].val);
+			if (rn_heap_push(&q->cur_heap, b->v[i].key, b->v[i].seq,
+					 b->v[i].val)) {
+				q->n--; /* out of memory: the event is lost */
+				q->lost++;
+			}
 		q->n_wheel -= b->n;
 		/* Free the drained bucket: 4096 arrays kept at their peak
 		 * would hold far more than the events in flight. */

@@ -39,6 +39,7 @@ typedef struct sim_evq {
 	sim_evq_bucket *wheel; /* SIM_EVQ_BUCKETS, indexed by bucket % size */
 	uint64_t cur;          /* bucket index of cur_heap */
 	size_t n, n_wheel, items_max;
+	uint64_t lost; /* events dropped when memory ran out moving them */
 } sim_evq;
 
 int sim_evq_init(sim_evq *q, size_t items_max);
