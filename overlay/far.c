@@ -115,8 +115,29 @@ static int slot_of(const rn_id *off)
 	return -1;
 }
 
-/* Index of a usable link inside the slot's interval, or -1. */
-static int slot_link(const rn_node *n, unsigned slot, int skip)
+/* What a slot scan looks for in a link. */
+static int is_usable(const rn_link *l)
+{
+	return rn_link_usable(l);
+}
+/* A link we are opening as a far link. */
+static int is_opening_far(const rn_link *l)
+{
+	return l->state == RN_LINK_PENDING && (l->kind_out & RN_KIND_FAR);
+}
+/* A usable link the peer keeps as its own far link (and we do not): it
+ * stays as long as the peer needs it. */
+static int is_kept_by_peer(const rn_link *l)
+{
+	return rn_link_usable(l) &&
+	       (l->flags & (RN_LF_PEER_WANTS | RN_LF_FAR_OUT)) ==
+		       RN_LF_PEER_WANTS;
+}
+
+/* Index of a link inside the slot's interval (other than skip) that
+ * `want` accepts, or -1. */
+static int slot_find(const rn_node *n, unsigned slot, int skip,
+		     int (*want)(const rn_link *))
 {
 	rn_id lo, hi;
 	slot_interval(slot, &lo, &hi);
@@ -125,10 +146,23 @@ static int slot_link(const rn_node *n, unsigned slot, int skip)
 		const rn_link *l = &n->links.v[i];
 		if (rn_id_cmp(&l->off, &hi) >= 0)
 			break;
-		if ((int)i != skip && rn_link_usable(l))
+		if ((int)i != skip && want(l))
 			return (int)i;
 	}
 	return -1;
+}
+
+static int slot_link(const rn_node *n, unsigned slot, int skip)
+{
+	return slot_find(n, slot, skip, is_usable);
+}
+static int slot_opening(const rn_node *n, unsigned slot)
+{
+	return slot_find(n, slot, -1, is_opening_far) >= 0;
+}
+static int slot_kept_by_peer(const rn_node *n, unsigned slot, int skip)
+{
+	return slot_find(n, slot, skip, is_kept_by_peer) >= 0;
 }
 
 int rn_far_link_needed(const rn_node *n, uint32_t idx)
@@ -152,41 +186,6 @@ static void send_far_ctm(rn_node *n, rn_time now, const rn_id *dst,
 		rn_route_send(n, now, dst,
 			      RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC, body,
 			      len, -1, RN_ROUTE_F_MAINT | RN_ROUTE_F_NOACK);
-}
-
-/* A link we are opening as a far link inside the slot's interval. */
-static int slot_opening(const rn_node *n, unsigned slot)
-{
-	rn_id lo, hi;
-	slot_interval(slot, &lo, &hi);
-	for (uint32_t i = rn_links_lower_bound(&n->links, &lo); i < n->links.n;
-	     i++) {
-		const rn_link *l = &n->links.v[i];
-		if (rn_id_cmp(&l->off, &hi) >= 0)
-			break;
-		if (l->state == RN_LINK_PENDING && (l->kind_out & RN_KIND_FAR))
-			return 1;
-	}
-	return 0;
-}
-
-/* A usable link inside the slot's interval that the peer keeps as its own
- * far link (and we do not): it stays as long as the peer needs it. */
-static int slot_kept_by_peer(const rn_node *n, unsigned slot, int skip)
-{
-	rn_id lo, hi;
-	slot_interval(slot, &lo, &hi);
-	for (uint32_t i = rn_links_lower_bound(&n->links, &lo); i < n->links.n;
-	     i++) {
-		const rn_link *l = &n->links.v[i];
-		if (rn_id_cmp(&l->off, &hi) >= 0)
-			break;
-		if ((int)i != skip && rn_link_usable(l) &&
-		    (l->flags & (RN_LF_PEER_WANTS | RN_LF_FAR_OUT)) ==
-			    RN_LF_PEER_WANTS)
-			return 1;
-	}
-	return 0;
 }
 
 /* Drops the far role of links whose interval is served by another link:
