@@ -1,0 +1,1 @@
+ringsim -n 1000000 -s 6 -l data/latency/planetlab490_median_ms.derived.txt.gz -m 1000000 --lookup-rate 100000 --join-rate 20000 --bootstrap 0 --settle 60 --json bench/results/2026-11-26-issue2-million/scale-1e6.json (build-scale Release built at commit 0622e95; b343fee only refactors far.c with equal trace hashes; run under /usr/bin/time -v with nothing else running)
