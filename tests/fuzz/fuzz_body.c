@@ -11,32 +11,10 @@
 
 #include "core/err.h"
 #include "overlay/msg.h"
+#include "tests/msg_eq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int same_body(const rn_body *a, const rn_body *b)
-{
-	if (a->type != b->type)
-		return 0;
-	switch (a->type) {
-	case RN_BODY_CTM:
-		if (a->u.ctm.purpose != b->u.ctm.purpose ||
-		    a->u.ctm.token != b->u.ctm.token ||
-		    a->u.ctm.n_eps != b->u.ctm.n_eps)
-			return 0;
-		for (unsigned i = 0; i < a->u.ctm.n_eps; i++)
-			if (!rn_ep_eq(&a->u.ctm.eps[i], &b->u.ctm.eps[i]))
-				return 0;
-		return 1;
-	case RN_BODY_LOOKUP:
-		return a->u.lookup.qid == b->u.lookup.qid;
-	case RN_BODY_LOOKUP_REPLY:
-		return a->u.lookup.qid == b->u.lookup.qid &&
-		       a->u.lookup.hops == b->u.lookup.hops;
-	default:
-		return 0;
-	}
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -69,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rn_body_encode(&b, out, sizeof out, &len) != 0)
 			abort();
 		if (rn_body_decode(&zone, out, len, &b2) != 0 ||
-		    !same_body(&b, &b2))
+		    !rn_test_body_eq(&b, &b2))
 			abort();
 	}
 	free(in);

@@ -13,55 +13,10 @@
 
 #include "core/err.h"
 #include "overlay/msg.h"
+#include "tests/msg_eq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int same_msg(const rn_msg *a, const rn_msg *b)
-{
-	if (a->type != b->type)
-		return 0;
-	switch (a->type) {
-	case RN_MSG_HELLO:
-	case RN_MSG_HELLO_ACK:
-		return !memcmp(&a->u.hello.src, &b->u.hello.src, sizeof(rn_id)) &&
-		       a->u.hello.kind == b->u.hello.kind &&
-		       a->u.hello.token == b->u.hello.token &&
-		       rn_ep_eq(&a->u.hello.your_ep, &b->u.hello.your_ep) &&
-		       a->u.hello.ts_ms == b->u.hello.ts_ms;
-	case RN_MSG_PING:
-	case RN_MSG_PONG:
-		return a->u.ping.ts_ms == b->u.ping.ts_ms;
-	case RN_MSG_CLOSE:
-		return a->u.close.reason == b->u.close.reason;
-	case RN_MSG_NEIGHBORS:
-		if (a->u.neighbors.n != b->u.neighbors.n)
-			return 0;
-		for (unsigned i = 0; i < a->u.neighbors.n; i++)
-			if (memcmp(&a->u.neighbors.v[i].id,
-				   &b->u.neighbors.v[i].id, sizeof(rn_id)) ||
-			    !rn_ep_eq(&a->u.neighbors.v[i].ep,
-				      &b->u.neighbors.v[i].ep))
-				return 0;
-		return 1;
-	case RN_MSG_ROUTED:
-		return a->u.routed.hop_seq == b->u.routed.hop_seq &&
-		       !memcmp(&a->u.routed.src, &b->u.routed.src,
-			       sizeof(rn_id)) &&
-		       !memcmp(&a->u.routed.dst, &b->u.routed.dst,
-			       sizeof(rn_id)) &&
-		       a->u.routed.mode == b->u.routed.mode &&
-		       a->u.routed.hops == b->u.routed.hops &&
-		       a->u.routed.ttl == b->u.routed.ttl &&
-		       a->u.routed.body_len == b->u.routed.body_len &&
-		       (!a->u.routed.body_len ||
-			!memcmp(a->u.routed.body, b->u.routed.body,
-				a->u.routed.body_len));
-	case RN_MSG_HOP_ACK:
-		return a->u.hop_ack.hop_seq == b->u.hop_ack.hop_seq;
-	default:
-		return 0;
-	}
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -88,9 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    rc != RN_ERR_DEPTH && rc != RN_ERR_VERSION && rc != RN_ERR_NOMEM)
 		abort();
 	if (rc == 0) {
-		if (m.type < RN_MSG_HELLO || m.type > RN_MSG_HOP_ACK)
+		if (m.type < RN_MSG_HELLO || m.type > RN_MSG_FAR_HINTS)
 			abort();
-		if (m.type == RN_MSG_NEIGHBORS &&
+		if ((m.type == RN_MSG_NEIGHBORS || m.type == RN_MSG_FAR_HINTS) &&
 		    m.u.neighbors.n > RN_NEIGHBORS_MAX)
 			abort();
 		if (m.type == RN_MSG_ROUTED &&
@@ -102,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rn_msg_encode(&m, out, sizeof out, &len) != 0)
 			abort(); /* whatever decodes fits a datagram */
 		if (rn_msg_decode(&zone2, out, len, &m2) != 0 ||
-		    !same_msg(&m, &m2))
+		    !rn_test_msg_eq(&m, &m2))
 			abort();
 		if (m.type == RN_MSG_ROUTED) {
 			uint32_t seq = m.u.routed.hop_seq ^ 0xa5a5a5a5u;
@@ -111,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    m2.u.routed.hop_seq != seq)
 					abort();
 				m2.u.routed.hop_seq = m.u.routed.hop_seq;
-				if (!same_msg(&m, &m2))
+				if (!rn_test_msg_eq(&m, &m2))
 					abort();
 			}
 		}

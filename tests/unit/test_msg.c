@@ -12,6 +12,7 @@
 
 #include "core/err.h"
 #include "overlay/msg.h"
+#include "tests/msg_eq.h"
 
 #define ITERS 300
 
@@ -89,50 +90,6 @@ static void rand_msg(trng *r, rn_msg *m, uint8_t type)
 	}
 }
 
-static int msg_eq(const rn_msg *a, const rn_msg *b)
-{
-	if (a->type != b->type)
-		return 0;
-	switch (a->type) {
-	case RN_MSG_HELLO:
-	case RN_MSG_HELLO_ACK:
-		return memcmp(a->u.hello.src.b, b->u.hello.src.b, RN_ID_LEN) == 0 &&
-		       a->u.hello.kind == b->u.hello.kind &&
-		       a->u.hello.token == b->u.hello.token &&
-		       rn_ep_eq(&a->u.hello.your_ep, &b->u.hello.your_ep) &&
-		       a->u.hello.ts_ms == b->u.hello.ts_ms;
-	case RN_MSG_PING:
-	case RN_MSG_PONG:
-		return a->u.ping.ts_ms == b->u.ping.ts_ms;
-	case RN_MSG_CLOSE:
-		return a->u.close.reason == b->u.close.reason;
-	case RN_MSG_NEIGHBORS:
-	case RN_MSG_FAR_HINTS:
-		if (a->u.neighbors.n != b->u.neighbors.n)
-			return 0;
-		for (unsigned i = 0; i < a->u.neighbors.n; i++)
-			if (memcmp(a->u.neighbors.v[i].id.b, b->u.neighbors.v[i].id.b,
-				   RN_ID_LEN) ||
-			    !rn_ep_eq(&a->u.neighbors.v[i].ep, &b->u.neighbors.v[i].ep))
-				return 0;
-		return 1;
-	case RN_MSG_ROUTED:
-		return a->u.routed.hop_seq == b->u.routed.hop_seq &&
-		       memcmp(a->u.routed.src.b, b->u.routed.src.b, RN_ID_LEN) == 0 &&
-		       memcmp(a->u.routed.dst.b, b->u.routed.dst.b, RN_ID_LEN) == 0 &&
-		       a->u.routed.mode == b->u.routed.mode &&
-		       a->u.routed.hops == b->u.routed.hops &&
-		       a->u.routed.ttl == b->u.routed.ttl &&
-		       a->u.routed.body_len == b->u.routed.body_len &&
-		       (a->u.routed.body_len == 0 ||
-			memcmp(a->u.routed.body, b->u.routed.body,
-			       a->u.routed.body_len) == 0);
-	case RN_MSG_HOP_ACK:
-		return a->u.hop_ack.hop_seq == b->u.hop_ack.hop_seq;
-	default:
-		return 0;
-	}
-}
 
 static void rand_body(trng *r, rn_body *b, uint8_t type)
 {
@@ -156,27 +113,6 @@ static void rand_body(trng *r, rn_body *b, uint8_t type)
 	}
 }
 
-static int body_eq(const rn_body *a, const rn_body *b)
-{
-	if (a->type != b->type)
-		return 0;
-	switch (a->type) {
-	case RN_BODY_CTM:
-		if (a->u.ctm.purpose != b->u.ctm.purpose ||
-		    a->u.ctm.token != b->u.ctm.token ||
-		    a->u.ctm.n_eps != b->u.ctm.n_eps)
-			return 0;
-		for (unsigned i = 0; i < a->u.ctm.n_eps; i++)
-			if (!rn_ep_eq(&a->u.ctm.eps[i], &b->u.ctm.eps[i]))
-				return 0;
-		return 1;
-	case RN_BODY_LOOKUP:
-		return a->u.lookup.qid == b->u.lookup.qid;
-	default:
-		return a->u.lookup.qid == b->u.lookup.qid &&
-		       a->u.lookup.hops == b->u.lookup.hops;
-	}
-}
 
 /* ---- fixtures ----------------------------------------------------------- */
 
@@ -257,7 +193,7 @@ static void test_round_trip(void **state)
 		PCHECK(len > 0 && len <= RN_DGRAM_MAX, seed, it);
 		memset(&d, 0xa5, sizeof d);
 		PCHECK(rn_msg_decode(&f->zone, buf, len, &d) == 0, seed, it);
-		PCHECK(msg_eq(&m, &d), seed, it);
+		PCHECK(rn_test_msg_eq(&m, &d), seed, it);
 		/* [type, version, ...]: a fixarray, then two positive fixints */
 		PCHECK((buf[0] & 0xf0) == 0x90, seed, it);
 		PCHECK(buf[1] == m.type && buf[2] == RN_PROTO_VERSION, seed, it);
@@ -282,7 +218,7 @@ static void test_body_round_trip(void **state)
 		PCHECK(rn_body_encode(&b, buf, sizeof buf, &len) == 0, seed, it);
 		memset(&d, 0xa5, sizeof d);
 		PCHECK(rn_body_decode(&f->zone, buf, len, &d) == 0, seed, it);
-		PCHECK(body_eq(&b, &d), seed, it);
+		PCHECK(rn_test_body_eq(&b, &d), seed, it);
 		/* and carried inside a ROUTED message */
 		rn_msg m, dm;
 		uint8_t out[RN_DGRAM_MAX];
@@ -295,7 +231,7 @@ static void test_body_round_trip(void **state)
 		PCHECK(rn_body_decode(&f->zone, dm.u.routed.body,
 				      dm.u.routed.body_len, &d) == 0,
 		       seed, it);
-		PCHECK(body_eq(&b, &d), seed, it);
+		PCHECK(rn_test_body_eq(&b, &d), seed, it);
 	}
 	/* extremes */
 	rn_body b, d;
@@ -572,7 +508,7 @@ static void test_decode_version(void **state)
 		/* the control: re-packing unchanged decodes */
 		repack(&f->sb, &o, -1, -1, NULL, 0);
 		assert_int_equal(decode_sb(f, &d), 0);
-		assert_true(msg_eq(&m, &d));
+		assert_true(rn_test_msg_eq(&m, &d));
 		repack(&f->sb, &o, -1, 1, rep_u8_2, 0);
 		assert_int_equal(decode_sb(f, &d), RN_ERR_VERSION);
 		repack(&f->sb, &o, -1, 1, rep_u8_0, 0);
@@ -848,7 +784,7 @@ static void test_decode_random_bytes(void **state)
 			}
 			PCHECK(rn_msg_encode(&d, out, sizeof out, &olen) == 0, seed, it);
 			PCHECK(rn_msg_decode(&f->zone, out, olen, &d2) == 0, seed, it);
-			PCHECK(msg_eq(&d, &d2), seed, it);
+			PCHECK(rn_test_msg_eq(&d, &d2), seed, it);
 		}
 	}
 }
@@ -960,7 +896,7 @@ static void test_patch_hop_seq(void **state)
 		PCHECK(rn_msg_decode(&f->zone, buf, len, &d) == 0, seed, it);
 		PCHECK(d.u.routed.hop_seq == seq, seed, it);
 		m.u.routed.hop_seq = seq; /* everything else unchanged */
-		PCHECK(msg_eq(&m, &d), seed, it);
+		PCHECK(rn_test_msg_eq(&m, &d), seed, it);
 	}
 	/* other messages are refused and left alone, even with a uint32 */
 	for (size_t t = 0; t < N_TYPES; t++) {
