@@ -60,7 +60,9 @@ enum rn_hello_kind {
 	RN_KIND_NEAR = 2,      /* ring neighbour: exchange neighbour lists */
 	RN_KIND_FAR = 4,       /* I keep you as a far link */
 	RN_KIND_FAR_REPLY = 8, /* you asked for a far link: token is yours */
-	RN_KIND_ALL = 15,
+	RN_KIND_CTM_SENT = 16, /* HELLO_ACK to a bootstrap probe: I routed a
+				* connect-to-me for you; keep no link */
+	RN_KIND_ALL = 31,
 };
 
 enum rn_close_reason {

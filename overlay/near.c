@@ -14,7 +14,10 @@
  *  - when a near link is lost, or every ring_check_ms, the node sends a
  *    connect-to-me (CTM) for its own id through a random far link (the
  *    best link if it has none); it lands on the closest other node, which links back and announces its near set.
- * Joining is the same CTM, sent through a leaf link to a bootstrap.
+ * Joining is the same CTM: a bootstrap that answers a joiner's probe (a
+ * HELLO of kind LEAF) routes it on the joiner's behalf, with the endpoint
+ * it saw, and keeps no link for the probe (rn_near_proxy_ctm), so that a
+ * bootstrap flooded with joiners holds no state for them.
  */
 #include <string.h>
 
@@ -207,6 +210,23 @@ void rn_near_request_ctm(rn_node *n, rn_time now, int via_far)
 	rn_route_send(n, now, &n->id,
 		      RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC, body, len, first,
 		      RN_ROUTE_F_MAINT);
+}
+
+void rn_near_proxy_ctm(rn_node *n, rn_time now, const rn_id *id,
+		       const rn_ep *ep)
+{
+	uint8_t body[128];
+	size_t len;
+	rn_body b;
+	b.type = RN_BODY_CTM;
+	b.u.ctm.purpose = RN_CTM_NEAR;
+	b.u.ctm.token = 0;
+	b.u.ctm.n_eps = 1;
+	b.u.ctm.eps[0] = *ep;
+	if (rn_body_encode(&b, body, sizeof body, &len))
+		return;
+	rn_route_send_for(n, now, id, id, RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC,
+			  body, len, -1, RN_ROUTE_F_MAINT);
 }
 
 void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,

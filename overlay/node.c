@@ -378,8 +378,20 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 	}
 	if (rn_ep_is_zero(&n->own_ep))
 		n->own_ep = m->u.hello.your_ep; /* reflexive address */
-	drop_other_at_ep(n, now, from, &off);
 	int idx = rn_links_find(&n->links, &off);
+	if (m->u.hello.kind == RN_KIND_LEAF) {
+		/* A bootstrap probe: route the prober's connect-to-me for it.
+		 * Without a link already, answer and keep nothing. */
+		rn_near_proxy_ctm(n, now, &m->u.hello.src, from);
+		if (idx < 0) {
+			send_hello(n, now, from, RN_MSG_HELLO_ACK,
+				   RN_KIND_LEAF | RN_KIND_CTM_SENT,
+				   m->u.hello.token, m->u.hello.ts_ms);
+			return;
+		}
+	}
+	drop_other_at_ep(n, now, from, &off);
+	idx = rn_links_find(&n->links, &off);
 	int fresh = 0;
 	if (idx < 0) {
 		idx = rn_links_insert(&n->links, &off);
@@ -399,7 +411,7 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		return;
 	}
 	rn_link *l = &n->links.v[idx];
-	uint8_t kind = m->u.hello.kind;
+	uint8_t kind = m->u.hello.kind & (uint8_t)~RN_KIND_CTM_SENT;
 	int had_near = (l->flags & RN_LF_NEAR) != 0;
 	/* A bootstrap probe from a node we already have a ring link with
 	 * (it is looking for the ring again) must not demote that link. */
@@ -440,6 +452,13 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 		return;
 	if (rn_ep_is_zero(&n->own_ep))
 		n->own_ep = m->u.hello.your_ep;
+	if (m->u.hello.kind & RN_KIND_CTM_SENT) {
+		/* A bootstrap routed our connect-to-me and kept no link for
+		 * the probe: neither do we (a link we may have with it already
+		 * is not what this answers). */
+		n->stats.boot_answers++;
+		return;
+	}
 	int idx = rn_links_find(&n->links, &off);
 	if (idx < 0) {
 		/* Only a bootstrap answers a HELLO we sent without knowing

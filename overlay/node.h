@@ -73,6 +73,7 @@ typedef struct rn_node_stats {
 	uint32_t links_failed;     /* links that never completed HELLO */
 	uint32_t reroutes;         /* hop ack timeouts that tried another hop */
 	uint32_t route_lost;       /* routed messages given up on */
+	uint32_t boot_answers;     /* bootstraps that routed our join CTM */
 } rn_node_stats;
 
 /* One link as seen by status queries. */

@@ -124,6 +124,11 @@ int rn_route_best(const rn_node *n, const rn_id *dst,
 int rn_route_send(rn_node *n, rn_time now, const rn_id *dst, uint8_t mode,
 		  const uint8_t *body, size_t body_len, int first_hop,
 		  unsigned flags);
+/* The same on behalf of another node (src): a bootstrap routes a joiner's
+ * connect-to-me so that it needs to keep no link for it. */
+int rn_route_send_for(rn_node *n, rn_time now, const rn_id *src,
+		      const rn_id *dst, uint8_t mode, const uint8_t *body,
+		      size_t body_len, int first_hop, unsigned flags);
 void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 			const rn_msg *m);
 void rn_route_on_hop_ack(rn_node *n, rn_time now, const rn_ep *from,
@@ -142,6 +147,9 @@ void rn_near_send_neighbors(rn_node *n, const rn_link *to);
 /* via_far: 0 best link, 1 a random far link, RN_CTM_VIA_LINK + i link i */
 #define RN_CTM_VIA_LINK 16
 void rn_near_request_ctm(rn_node *n, rn_time now, int via_far);
+/* A bootstrap's connect-to-me on behalf of a prober (id, seen at ep). */
+void rn_near_proxy_ctm(rn_node *n, rn_time now, const rn_id *id,
+		       const rn_ep *ep);
 /* Periodic work; returns the next near deadline (ms). */
 uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms);
 void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,

@@ -186,12 +186,20 @@ int rn_route_send(rn_node *n, rn_time now, const rn_id *dst, uint8_t mode,
 		  const uint8_t *body, size_t body_len, int first_hop,
 		  unsigned flags)
 {
+	return rn_route_send_for(n, now, &n->id, dst, mode, body, body_len,
+				 first_hop, flags);
+}
+
+int rn_route_send_for(rn_node *n, rn_time now, const rn_id *src,
+		      const rn_id *dst, uint8_t mode, const uint8_t *body,
+		      size_t body_len, int first_hop, unsigned flags)
+{
 	uint8_t buf[RN_DGRAM_MAX];
 	size_t len;
 	rn_msg m;
 	m.type = RN_MSG_ROUTED;
 	m.u.routed.hop_seq = 0;
-	m.u.routed.src = n->id;
+	m.u.routed.src = *src;
 	m.u.routed.dst = *dst;
 	m.u.routed.mode = mode;
 	m.u.routed.hops = 0;

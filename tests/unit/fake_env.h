@@ -156,6 +156,8 @@ static inline fake_world *fake_world_new(uint64_t seed)
 		return NULL;
 	w->seed = seed;
 	rn_settings_default(&w->settings);
+	if (getenv("RN_TEST_VERBOSE"))
+		w->settings.log_level = atoi(getenv("RN_TEST_VERBOSE"));
 	w->env.send = fake_send_cb;
 	w->env.tun_write = fake_tun_write_cb;
 	w->env.set_deadline = fake_set_deadline_cb;

@@ -846,6 +846,64 @@ static int link_info(const fake_world *w, uint32_t i, const rn_id *id,
  * FAR) to the hinted peers that fall in one of its finger intervals above
  * its near octave, and to no one else; hints from an endpoint without an
  * UP link are ignored. */
+/* A bootstrap probe (HELLO kind LEAF) from a stranger: the bootstrap
+ * answers that it routed the stranger's connect-to-me, acts on that CTM
+ * (forwards it, or, being the closest, links to the stranger as a ring
+ * neighbour) and keeps no leaf link for the probe. */
+static void test_bootstrap_probe_stateless(void **state)
+{
+	rn_node *a, *b;
+	fake_world *w = two_joined(state, &a, &b);
+	const size_t links0 = rn_node_link_count(a);
+	rn_id stranger;
+	rn_ep ep_s;
+	rn_ep_from_ipv4(&ep_s, 0xC6336409u, 5000);
+	id_pow2(&stranger, rn_node_id(a), 0, 150);
+	size_t mark = w->q_len;
+	fake_hello(w, 0, &ep_s, &stranger, RN_KIND_LEAF);
+	size_t acks = 0, routed = 0, near_hellos = 0;
+	for (size_t k = mark; k < w->q_len; k++) {
+		const fake_send *s = &w->q[(w->q_head + k) % FAKE_SENDS_MAX];
+		rn_msg m;
+		if (s->from != 0)
+			continue;
+		assert_int_equal(rn_msg_decode(&w->zone, s->data, s->len, &m), 0);
+		if (m.type == RN_MSG_HELLO_ACK && rn_ep_eq(&s->to, &ep_s)) {
+			assert_int_equal(m.u.hello.kind,
+					 RN_KIND_LEAF | RN_KIND_CTM_SENT);
+			acks++;
+		} else if (m.type == RN_MSG_ROUTED &&
+			   rn_ep_eq(&s->to, &w->ep[1])) {
+			assert_memory_equal(m.u.routed.src.b, stranger.b, RN_ID_LEN);
+			routed++;
+		} else if (m.type == RN_MSG_HELLO && rn_ep_eq(&s->to, &ep_s) &&
+			   (m.u.hello.kind & RN_KIND_NEAR)) {
+			near_hellos++;
+		}
+	}
+	assert_int_equal(acks, 1);
+	assert_int_equal(routed + near_hellos, 1);
+	rn_link_info li;
+	if (near_hellos)
+		assert_true(link_info(w, 0, &stranger, &li) && !li.leaf &&
+			    !li.up && rn_node_link_count(a) == links0 + 1);
+	else
+		assert_int_equal(rn_node_link_count(a), links0);
+	/* the prober, answered so, keeps no link either */
+	const rn_node_stats *st = rn_node_get_stats(b);
+	uint32_t answers = st->boot_answers;
+	size_t links_b = rn_node_link_count(b);
+	rn_msg ack;
+	memset(&ack, 0, sizeof ack);
+	ack.type = RN_MSG_HELLO_ACK;
+	ack.u.hello.src = stranger;
+	ack.u.hello.kind = RN_KIND_LEAF | RN_KIND_CTM_SENT;
+	ack.u.hello.your_ep = w->ep[1];
+	feed(w, 1, &ep_s, &ack);
+	assert_int_equal(st->boot_answers, answers + 1);
+	assert_int_equal(rn_node_link_count(b), links_b);
+}
+
 static void test_far_hints(void **state)
 {
 	rn_node *a, *b;
@@ -854,9 +912,9 @@ static void test_far_hints(void **state)
 	const rn_id ida = *rn_node_id(a), idb = *rn_node_id(b);
 	/* Ring neighbours at +-2^100 (peers that exist only in the test) put
 	 * a's near octave at 100 on both sides: its finger intervals are
-	 * slots 101..159 either way. A leaf at +2^140 sits inside finger
-	 * interval 140 but serves no finger: only the link table says that
-	 * a already has it. */
+	 * slots 101..159 either way. A peer at +2^140 that keeps a as its
+	 * own far link sits inside finger interval 140 but is no finger of
+	 * a's: only the link table says that a already has it. */
 	rn_id near_cw, near_ccw, leaf;
 	rn_ep ep_cw, ep_ccw, ep_leaf;
 	id_pow2(&near_cw, &ida, 0, 100);
@@ -867,11 +925,12 @@ static void test_far_hints(void **state)
 	rn_ep_from_ipv4(&ep_leaf, 0xC6336403u, 5000);
 	fake_hello(w, 0, &ep_cw, &near_cw, RN_KIND_NEAR);
 	fake_hello(w, 0, &ep_ccw, &near_ccw, RN_KIND_NEAR);
-	fake_hello(w, 0, &ep_leaf, &leaf, RN_KIND_LEAF);
+	fake_hello(w, 0, &ep_leaf, &leaf, RN_KIND_FAR);
 	rn_link_info li;
 	assert_true(link_info(w, 0, &near_cw, &li) && li.up && !li.leaf);
 	assert_true(link_info(w, 0, &near_ccw, &li) && li.up && !li.leaf);
-	assert_true(link_info(w, 0, &leaf, &li) && li.up && li.leaf);
+	assert_true(link_info(w, 0, &leaf, &li) && li.up && li.peer_wants &&
+		    !li.far_out);
 	assert_true(link_info(w, 0, &idb, &li) && li.up);
 	const size_t links0 = rn_node_link_count(a);
 	assert_int_equal(links0, 4);
@@ -926,7 +985,8 @@ static void test_far_hints(void **state)
 	}
 	for (int k = H_LOW; k <= H_SELF; k++)
 		assert_false(link_info(w, 0, &v[k].id, &li));
-	assert_true(link_info(w, 0, &leaf, &li) && li.up && li.leaf);
+	assert_true(link_info(w, 0, &leaf, &li) && li.up && li.peer_wants &&
+		    !li.far_out);
 
 	/* the same hints again: those peers are linked now */
 	mark = w->q_len;
@@ -1103,6 +1163,7 @@ int main(void)
 		T(test_bootstrap_unreachable),
 		T(test_hop_ack_source),
 		T(test_new_id_at_endpoint),
+		T(test_bootstrap_probe_stateless),
 		T(test_far_hints),
 		T(test_routed_no_hop_acks),
 	};
