@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 
 PKGS=(gcc cmake ninja-build pkg-config python3 libsodium-dev libmsgpack-dev
       libuv1-dev libnatpmp-dev libminiupnpc-dev libcmocka-dev libjansson-dev
-      zlib1g-dev)
+      libinih-dev zlib1g-dev)
 
 need_pkgs() {
   local missing=()

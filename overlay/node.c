@@ -13,6 +13,7 @@
  * links share one wake-up), its hop-ack timers and its periodic tasks.
  * A wake-up that finds nothing due just computes the next one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,10 +64,33 @@ void rn_node_free(rn_node *n)
 	if (!n)
 		return;
 	rn_route_free(n);
+	rn_sec_free(n->sec);
 	rn_links_deinit(&n->links);
 	rn_lost_free(n);
 	free(n->boot);
 	free(n);
+}
+
+int rn_node_set_ident(rn_node *n, const rn_ident *id)
+{
+	rn_id cid;
+	if (n->sh->settings->crypto != RN_CRYPTO_REAL)
+		return 0;
+	if (!id || rn_cert_ring_id(&id->parsed, &cid) ||
+	    rn_id_cmp(&cid, &n->id) != 0)
+		return RN_ERR_INVAL;
+	if (!n->sec) {
+		n->sec = rn_sec_new(n);
+		if (!n->sec)
+			return RN_ERR_NOMEM;
+	}
+	n->ident = id;
+	return 0;
+}
+
+const rn_sec_stats *rn_node_sec_stats(const rn_node *n)
+{
+	return rn_sec_get_stats(n->sec);
 }
 
 /* ---- sending ---------------------------------------------------------- */
@@ -74,6 +98,10 @@ void rn_node_free(rn_node *n)
 void rn_node_send_raw(rn_node *n, const rn_ep *to, const uint8_t *buf,
 		      size_t len, int maint)
 {
+	if (n->sec) {
+		rn_sec_send(n, n->now, to, buf, len, maint);
+		return;
+	}
 	n->stats.tx_pkts++;
 	n->stats.tx_bytes += len;
 	if (maint) {
@@ -268,6 +296,7 @@ void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead)
 		       hex, dead == 1 ? "dead" : dead == 2 ? "no answer" : "close",
 		       l->flags);
 	}
+	rn_sec_forget(n, rn_links_ep(&n->links, idx));
 	rn_links_remove(&n->links, idx);
 	if (was_up)
 		rn_node_emit(n, RN_EV_LINK_DOWN, &peer, 0, 0, 0);
@@ -546,17 +575,34 @@ static void on_close(rn_node *n, rn_time now, uint32_t idx, uint8_t reason)
 void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
 		  const uint8_t *buf, size_t len)
 {
-	rn_msg m;
 	if (n->state == RN_NODE_LEFT || n->state == RN_NODE_IDLE)
 		return;
+	n->now = now;
 	n->stats.rx_pkts++;
 	n->stats.rx_bytes += len;
+	if (n->sec)
+		rn_sec_recv(n, now, from, buf, len);
+	else
+		rn_node_dispatch(n, now, from, buf, len, RN_VIA_PLAIN);
+}
+
+void rn_node_dispatch(rn_node *n, rn_time now, const rn_ep *from,
+		      const uint8_t *buf, size_t len, int via)
+{
+	rn_msg m;
 	int rc = rn_msg_decode(&n->sh->zone, buf, len, &m);
 	if (rc) {
 		n->stats.drop_decode++;
 		rn_log_limited(&n->lg, now, RN_LOG_DEBUG,
 			       "dropped undecodable datagram (%zu bytes): %s",
 			       len, rn_strerror(rc));
+		return;
+	}
+	/* A handshake carries exactly its HELLO or HELLO_ACK (sec.c checks
+	 * that too); everything else needs a session or crypto none. */
+	if ((via == RN_VIA_INIT && m.type != RN_MSG_HELLO) ||
+	    (via == RN_VIA_RESP && m.type != RN_MSG_HELLO_ACK)) {
+		n->stats.drop_decode++;
 		return;
 	}
 	if (m.type == RN_MSG_HELLO) {
@@ -703,9 +749,12 @@ void rn_node_on_timeout(rn_node *n, rn_time now)
 	if (n->state == RN_NODE_LEFT || n->state == RN_NODE_IDLE)
 		return;
 	uint32_t now_ms = rn_ms(n, now), t;
+	n->now = now;
 	n->in_tick = 1;
 	n->tick_min = RN_TIME_NEVER;
 	uint32_t next = link_tick(n, now, now_ms);
+	if (n->sec)
+		next = rn_ms_min(next, rn_sec_tick(n, now, now_ms));
 	if (rn_route_timeouts(n, now, now_ms, &t))
 		next = rn_ms_min(next, t);
 	next = rn_ms_min(next, rn_near_tick(n, now, now_ms));
@@ -730,6 +779,9 @@ int rn_node_join(rn_node *n, rn_time now, const rn_ep *boot, size_t n_boot)
 	const rn_settings *s = n->sh->settings;
 	if (n->state != RN_NODE_IDLE)
 		return RN_ERR_STATE;
+	if (s->crypto == RN_CRYPTO_REAL && !n->sec)
+		return RN_ERR_STATE; /* rn_node_set_ident first */
+	n->now = now;
 	free(n->boot);
 	n->boot = NULL;
 	n->n_boot = 0;
@@ -777,9 +829,9 @@ void rn_node_probe_bootstraps(rn_node *n, rn_time now)
 
 void rn_node_leave(rn_node *n, rn_time now)
 {
-	(void)now;
 	if (n->state == RN_NODE_LEFT)
 		return;
+	n->now = now;
 	for (uint32_t i = 0; i < n->links.n; i++)
 		if (n->links.v[i].state == RN_LINK_UP)
 			send_simple(n, rn_links_ep(&n->links, i), RN_MSG_CLOSE,
@@ -800,6 +852,7 @@ int rn_node_lookup(rn_node *n, rn_time now, const rn_id *dst, uint64_t qid)
 	rn_body b;
 	if (n->state != RN_NODE_JOINED)
 		return RN_ERR_STATE;
+	n->now = now;
 	b.type = RN_BODY_LOOKUP;
 	b.u.lookup.qid = qid;
 	int rc = rn_body_encode(&b, body, sizeof body, &len);
@@ -855,12 +908,25 @@ size_t rn_node_links(const rn_node *n, rn_link_info *out, size_t max)
 		out[i].peer_wants = (l->flags & RN_LF_PEER_WANTS) != 0;
 		out[i].leaf = (l->flags & RN_LF_LEAF) != 0;
 		out[i].rtt_ms = l->rtt_ms;
+		out[i].age_ms = rn_ms(n, n->now) - l->since_ms;
+		const rn_cert *c = rn_sec_peer_cert(n, &out[i].ep);
+		out[i].vip_len = c ? c->vip_len : 0;
+		memcpy(out[i].vip, c ? c->vip : (const uint8_t *)"", out[i].vip_len);
+		snprintf(out[i].name, sizeof out[i].name, "%s", c ? c->name : "");
 	}
 	return n->links.n;
 }
 
+void rn_node_rehello(rn_node *n, rn_time now, uint32_t idx)
+{
+	const rn_link *l = &n->links.v[idx];
+	send_hello(n, now, rn_links_ep(&n->links, idx), RN_MSG_HELLO,
+		   (uint8_t)(l->kind_out & ~RN_KIND_FAR_REPLY), l->token, 0);
+}
+
 size_t rn_node_mem_bytes(const rn_node *n)
 {
-	return sizeof *n + n->links.cap * sizeof(rn_link) +
+	return sizeof *n + rn_sec_mem_bytes(n->sec) +
+	       n->links.cap * sizeof(rn_link) +
 	       n->cap_pend * sizeof(rn_pending) + n->n_boot * sizeof(rn_ep);
 }

@@ -21,6 +21,7 @@
 #include "../core/env.h"
 #include "../core/eptab.h"
 #include "../core/id.h"
+#include "sec.h"
 #include "settings.h"
 
 typedef struct rn_node rn_node;
@@ -31,6 +32,10 @@ typedef struct rn_shared {
 	const rn_env *env;
 	msgpack_zone zone; /* scratch for decoding one message at a time */
 	rn_eptab eps;      /* the peers' endpoints, interned (link.h) */
+	/* The group (crypto real): its public key, the trust anchor of every
+	 * certificate; and unix time in ms = now / 1000 + unix_offset_ms. */
+	uint8_t group_pk[RN_SIGN_PK_LEN];
+	int64_t unix_offset_ms;
 } rn_shared;
 
 int rn_shared_init(rn_shared *sh, const rn_settings *s, const rn_env *env);
@@ -82,6 +87,10 @@ typedef struct rn_link_info {
 	rn_ep ep;
 	uint8_t up, near, far_out, peer_wants, leaf;
 	uint16_t rtt_ms;
+	uint32_t age_ms;   /* since the link came up (or was opened) */
+	/* from the peer's certificate (crypto real, session up) */
+	uint8_t vip[16], vip_len;
+	char name[RN_CERT_NAME_MAX + 1];
 } rn_link_info;
 
 /* vip: the node's virtual address bytes (4 for IPv4, 16 for IPv6);
@@ -90,6 +99,10 @@ rn_node *rn_node_new(rn_shared *sh, void *env_ctx, const uint8_t group_id[32],
 		     const uint8_t *vip, size_t vip_len, const rn_ep *own_ep,
 		     rn_time now);
 void rn_node_free(rn_node *n);
+/* Crypto real: the node's certificate and key, required before join; the
+ * certificate must be for this node's ring id (RN_ERR_INVAL otherwise).
+ * Held by reference: keep it alive as long as the node. */
+int rn_node_set_ident(rn_node *n, const rn_ident *id);
 
 /* Starts joining through any live subset of the bootstrap endpoints. With
  * none, the node forms a ring of one. */
@@ -114,6 +127,8 @@ const rn_id *rn_node_pred(const rn_node *n, rn_id *buf);
 size_t rn_node_link_count(const rn_node *n);
 /* Fills up to max entries; returns the number of links. */
 size_t rn_node_links(const rn_node *n, rn_link_info *out, size_t max);
+/* The security layer's counters (all zero with crypto none). */
+const rn_sec_stats *rn_node_sec_stats(const rn_node *n);
 /* Bytes of heap this node holds (for memory accounting). */
 size_t rn_node_mem_bytes(const rn_node *n);
 

@@ -72,6 +72,9 @@ struct rn_node {
 	rn_lost_peer *lost;       /* lost_peers_max, allocated at first loss */
 
 	rn_node_stats stats;
+	rn_time now;             /* time of the input being handled */
+	rn_sec *sec;             /* crypto real: sessions and handshakes */
+	const rn_ident *ident;   /* crypto real: our certificate and key */
 };
 
 /* Time helpers: link timers are u32 milliseconds since the node's epoch;
@@ -111,6 +114,12 @@ void rn_node_emit(rn_node *n, int type, const rn_id *peer, uint64_t qid,
 		  uint8_t hops, uint8_t hops_back);
 uint32_t rn_node_rto_ms(const rn_node *n, const rn_link *l);
 void rn_node_probe_bootstraps(rn_node *n, rn_time now);
+/* One overlay message that the security layer accepted (sec.h, via). */
+void rn_node_dispatch(rn_node *n, rn_time now, const rn_ep *from,
+		      const uint8_t *buf, size_t len, int via);
+/* Sends the link's HELLO again (a rekey: the security layer makes it an
+ * INIT). */
+void rn_node_rehello(rn_node *n, rn_time now, uint32_t idx);
 
 /* route.c */
 /* Best next hop for dst (link index) or -1 when this node is the closest

@@ -41,6 +41,14 @@ void rn_settings_default(rn_settings *s)
 	s->route_pending_max = 64;
 	s->reroute_max = 3;
 
+	s->crypto = RN_CRYPTO_REAL;
+	s->sessions_max = 192;
+	s->hs_pending_max = 40;
+	s->hs_pending_ms = 10000;
+	s->handshakes_per_s_max = 200;
+	s->handshake_skew_ms = 600000;
+	s->rekey_after_ms = 600000;
+
 	s->log_level = RN_LOG_WARN;
 }
 
@@ -87,6 +95,14 @@ int rn_settings_check(const rn_settings *s, const char **why)
 		    s->lost_peer_keep_ms > (1u << 30),
 	    "lost_peer_keep_ms");
 	BAD(s->route_pending_max < 1, "route_pending_max");
+	BAD(s->crypto > RN_CRYPTO_NONE, "crypto");
+	BAD(s->sessions_max <= s->links_max, "sessions_max");
+	BAD(s->hs_pending_max < s->pending_links_max, "hs_pending_max");
+	BAD(s->hs_pending_ms < 1000, "hs_pending_ms");
+	BAD(s->handshakes_per_s_max < 1, "handshakes_per_s_max");
+	BAD(s->handshake_skew_ms < 1000, "handshake_skew_ms");
+	BAD(s->rekey_after_ms < 10000 || s->rekey_after_ms > (1u << 30),
+	    "rekey_after_ms");
 #undef BAD
 	return 0;
 }

@@ -17,6 +17,11 @@ enum rn_far_kind {
 	RN_FAR_NONE = 3,     /* near links only (for tests) */
 };
 
+enum rn_crypto {
+	RN_CRYPTO_REAL = 0, /* authenticated handshake, sealed links (sec.h) */
+	RN_CRYPTO_NONE = 1, /* simulation only: the overlay in the clear */
+};
+
 typedef struct rn_settings {
 	uint32_t near_k;           /* successors and predecessors kept, each */
 	uint32_t links_max;        /* all links of a node, any kind */
@@ -49,6 +54,14 @@ typedef struct rn_settings {
 	uint32_t hop_limit;         /* ttl of routed messages */
 	uint32_t route_pending_max; /* forwarded messages awaiting a hop ack */
 	uint32_t reroute_max;       /* next hops tried per message */
+
+	uint32_t crypto;             /* enum rn_crypto */
+	uint32_t sessions_max;       /* link sessions (> links_max) */
+	uint32_t hs_pending_max;     /* our handshakes awaiting an answer */
+	uint32_t hs_pending_ms;      /* how long one waits */
+	uint32_t handshakes_per_s_max; /* INITs per second before cookies */
+	uint32_t handshake_skew_ms;  /* INIT clock tolerance */
+	uint32_t rekey_after_ms;     /* initiator rekeys; keys die at 1.5x */
 
 	int log_level;
 } rn_settings;

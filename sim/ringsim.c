@@ -27,6 +27,9 @@ static const char usage[] =
 	"                          default: a synthetic model\n"
 	"      --far KIND          fingers2 | fingers1 | symphony | none\n"
 	"                          (default fingers2)\n"
+	"      --crypto SUITE      real: member certificates, authenticated handshakes\n"
+	"                          and sealed links, as ringnetd runs (default);\n"
+	"                          none: links in the clear, for 10^5 nodes and more\n"
 	"      --near-k K          successors and predecessors kept, 2 to 8 (default 4)\n"
 	"      --join-rate R       arrivals per second while joining (default 100)\n"
 	"      --bootstrap K       the first K nodes are the bootstrap list; 0: each\n"
@@ -107,7 +110,10 @@ static int write_json(const char *path, const sim_params *p,
 						  : json_string("synthetic"));
 	json_object_set_new(o, "far_links", json_string(far_name(p->settings.far_kind)));
 	json_object_set_new(o, "near_k", json_integer(p->settings.near_k));
-	json_object_set_new(o, "crypto", json_string("none (link handshake without keys)"));
+	json_object_set_new(o, "crypto",
+			    json_string(p->settings.crypto == RN_CRYPTO_REAL
+						? "real (Ed25519 certificates, X25519, ChaCha20-Poly1305)"
+						: "none (simulation only: links in the clear)"));
 	json_object_set_new(o, "lookups", json_integer((json_int_t)r->lookups));
 	json_object_set_new(o, "lookup_success_ratio",
 			    json_real(ratio(r->lookups_ok_first, r->lookups)));
@@ -159,6 +165,15 @@ static int write_json(const char *path, const sim_params *p,
 	}
 	json_object_set_new(o, "route_lost", json_integer((json_int_t)r->route_lost));
 	json_object_set_new(o, "reroutes", json_integer((json_int_t)r->reroutes));
+	json_t *sec = json_object();
+#define SEC(f) json_object_set_new(sec, #f, json_integer(r->sec.f))
+	SEC(hs_init_sent); SEC(hs_resp_sent); SEC(hs_init_ok); SEC(hs_resp_ok);
+	SEC(hs_cookie_sent); SEC(hs_bad_cert); SEC(hs_other_group);
+	SEC(hs_expired); SEC(hs_bad_sig); SEC(hs_wrong_id); SEC(hs_stale);
+	SEC(hs_unexpected); SEC(hs_rekeys); SEC(hs_expired_sess);
+	SEC(data_ok); SEC(data_unknown); SEC(data_replay); SEC(data_auth_fail); SEC(tx_nosess);
+#undef SEC
+	json_object_set_new(o, "security", sec);
 	json_object_set_new(o, "drop_full", json_integer((json_int_t)r->drop_full));
 	json_object_set_new(o, "drop_noroute", json_integer((json_int_t)r->drop_noroute));
 	json_object_set_new(o, "drop_ttl", json_integer((json_int_t)r->drop_ttl));
@@ -212,6 +227,15 @@ static void summary(const sim_params *p, const sim_results *r)
 	       (unsigned long long)r->route_lost,
 	       (unsigned long long)r->drop_noroute,
 	       (unsigned long long)r->drop_ttl);
+	if (p->settings.crypto == RN_CRYPTO_REAL)
+		printf("  handshakes    %u accepted, %u completed; refused: %u "
+		       "stale, %u bad signature, %u wrong id; sealed "
+		       "datagrams dropped: %u unknown session, %u replayed, %u "
+		       "unauthentic\n",
+		       r->sec.hs_init_ok, r->sec.hs_resp_ok, r->sec.hs_stale,
+		       r->sec.hs_bad_sig, r->sec.hs_wrong_id,
+		       r->sec.data_unknown, r->sec.data_replay,
+		       r->sec.data_auth_fail);
 	if (p->idle_s > 0)
 		printf("  maintenance   %.1f B/s per node payload, %.1f B/s with "
 		       "IPv4+UDP headers\n",
@@ -266,7 +290,7 @@ int main(int argc, char **argv)
 	sim_params_default(&p);
 	p.progress = 1;
 	enum {
-		O_FAR = 256, O_NEAR_K, O_JOIN_RATE, O_BOOT, O_SETTLE, O_IDLE,
+		O_FAR = 256, O_CRYPTO, O_NEAR_K, O_JOIN_RATE, O_BOOT, O_SETTLE, O_IDLE,
 		O_LRATE, O_CHURN, O_CHURN_T, O_GRACE, O_FAIL, O_FAIL_WAIT, O_LOSS, O_RESTART,
 		O_PART, O_PART_T, O_PART_WAIT,
 	};
@@ -280,6 +304,7 @@ int main(int argc, char **argv)
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
 		{"far", required_argument, 0, O_FAR},
+		{"crypto", required_argument, 0, O_CRYPTO},
 		{"near-k", required_argument, 0, O_NEAR_K},
 		{"join-rate", required_argument, 0, O_JOIN_RATE},
 		{"bootstrap", required_argument, 0, O_BOOT},
@@ -335,6 +360,14 @@ int main(int argc, char **argv)
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
+		case O_CRYPTO:
+			if (!strcmp(optarg, "real"))
+				p.settings.crypto = RN_CRYPTO_REAL;
+			else if (!strcmp(optarg, "none"))
+				p.settings.crypto = RN_CRYPTO_NONE;
+			else
+				return bad("--crypto", optarg, "real or none");
+			break;
 		case O_FAR:
 			if (!strcmp(optarg, "fingers2"))
 				p.settings.far_kind = RN_FAR_FINGERS2;

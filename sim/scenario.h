@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "../overlay/settings.h"
+#include "../overlay/sec.h"
 #include "churn.h"
 
 typedef struct sim_params {
@@ -74,6 +75,7 @@ typedef struct sim_results {
 	uint64_t trace_hash;
 	uint64_t route_lost, reroutes, drop_noroute, drop_ttl, drop_full;
 	uint64_t links_dead, links_failed;
+	rn_sec_stats sec; /* summed over the live nodes (crypto real) */
 } sim_results;
 
 void sim_params_default(sim_params *p);

@@ -12,8 +12,12 @@
 
 #include <stdio.h>
 
+#include <sodium.h>
+
+#include "../core/cert.h"
 #include "../core/err.h"
 #include "../core/log.h"
+#include "../overlay/hs.h"
 
 enum { EV_PKT = 0, EV_TIMER = 1, EV_SCRIPT = 2 };
 
@@ -135,8 +139,8 @@ static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf,
 	uint32_t from, dst;
 	sim_world *w = world_of(ctx, &from);
 	w->pkts_sent++;
-	if (len > 1)
-		w->pkts_by_type[buf[1] & 15]++;
+	if (len > 1) /* sealed datagrams count as type 0 */
+		w->pkts_by_type[buf[0] == RN_HS_DATA ? 0 : buf[1] & 15]++;
 	if (node_of_ep(w, to, &dst) || !(w->nodes[dst].flags & SIM_ALIVE)) {
 		w->pkts_lost++;
 		return;
@@ -225,6 +229,10 @@ int sim_world_init(sim_world *w, const rn_settings *s, uint64_t seed,
 		   size_t errlen)
 {
 	memset(w, 0, sizeof *w);
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium did not initialise");
+		return -1;
+	}
 	w->settings = *s;
 	w->env.send = env_send;
 	w->env.tun_write = env_tun_write;
@@ -245,6 +253,22 @@ int sim_world_init(sim_world *w, const rn_settings *s, uint64_t seed,
 	if (rn_shared_init(&w->sh, &w->settings, &w->env)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	w->sh.unix_offset_ms = SIM_UNIX_BASE_MS;
+	if (s->crypto == RN_CRYPTO_REAL) {
+		/* A real group: its key from the same random bits, its id as
+		 * every member computes it (core/cert.h). */
+		if (rn_group_keypair(w->sh.group_pk, w->group_sk, w->group_id)) {
+			snprintf(err, errlen, "cannot make the group key");
+			return -1;
+		}
+		rn_group_id(w->group_id, w->sh.group_pk);
+		w->idents = calloc(n_nodes, sizeof *w->idents);
+		if (!w->idents) {
+			snprintf(err, errlen, "out of memory for %u identities",
+				 n_nodes);
+			return -1;
+		}
 	}
 	if (sim_latency_load(&w->lat, lat_path, &w->prng, err, errlen))
 		return -1;
@@ -297,9 +321,43 @@ void sim_world_deinit(sim_world *w)
 		rn_node_free(w->nodes[i].node);
 	free(w->nodes);
 	free(w->ctxs);
+	if (w->idents)
+		sodium_memzero(w->idents, (size_t)w->n_nodes * sizeof *w->idents);
+	free(w->idents);
+	sodium_memzero(w->group_sk, sizeof w->group_sk);
 	sim_oracle_free(&w->oracle);
 	sim_latency_free(&w->lat);
 	rn_shared_deinit(&w->sh);
+}
+
+/* Node i's key (from the group key and i: the same on every restart) and
+ * its certificate, valid a year either side of the simulated clock. */
+static int make_ident(sim_world *w, uint32_t i, const uint8_t vip[4])
+{
+	rn_ident *id = &w->idents[i];
+	if (id->cert_len)
+		return 0;
+	uint8_t seed[RN_KEY_SEED_LEN], pk[RN_SIGN_PK_LEN], sk[RN_SIGN_SK_LEN];
+	uint8_t in[4] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+			 (uint8_t)i};
+	crypto_generichash(seed, sizeof seed, in, sizeof in, w->group_sk, 32);
+	rn_cert c;
+	uint8_t enc[RN_CERT_ENCODED_MAX];
+	size_t len;
+	char name[16];
+	snprintf(name, sizeof name, "n%u", i);
+	uint64_t t = SIM_UNIX_BASE_MS / 1000u;
+	int rc = rn_nodekey_keypair(pk, sk, seed);
+	if (!rc)
+		rc = rn_cert_issue(&c, w->group_sk, pk, vip, 4, name,
+				   t - 365u * 86400u, t + 365u * 86400u);
+	if (!rc)
+		rc = rn_cert_encode(&c, enc, sizeof enc, &len);
+	if (!rc)
+		rc = rn_ident_init(id, sk, enc, len);
+	sodium_memzero(sk, sizeof sk);
+	sodium_memzero(seed, sizeof seed);
+	return rc;
 }
 
 int sim_world_start(sim_world *w, uint32_t i, const uint32_t *boot,
@@ -318,6 +376,13 @@ int sim_world_start(sim_world *w, uint32_t i, const uint32_t *boot,
 			       w->now);
 	if (!sn->node)
 		return RN_ERR_NOMEM;
+	if (w->idents) {
+		int rc = make_ident(w, i, v);
+		if (!rc)
+			rc = rn_node_set_ident(sn->node, &w->idents[i]);
+		if (rc)
+			return rc;
+	}
 	sn->flags |= SIM_ALIVE | SIM_JOIN_PENDING;
 	sn->deadline = RN_TIME_NEVER;
 	sn->join_start = w->now;

@@ -44,6 +44,9 @@ typedef struct sim_node {
 
 typedef struct sim_world sim_world;
 
+/* Simulated time 0 is this unix time (2026-06-01), for certificates. */
+#define SIM_UNIX_BASE_MS 1780272000000ll
+
 /* Datagrams in flight come from slabs by size class and go back to a free
  * list: no malloc per datagram, and short-lived datagrams do not fragment
  * the heap that a million nodes' link tables live in. */
@@ -63,6 +66,8 @@ struct sim_world {
 	rn_env env;
 	rn_shared sh;
 	uint8_t group_id[32];
+	uint8_t group_sk[64];  /* crypto real: the group key issues the certs */
+	rn_ident *idents;      /* crypto real: per node, made at first start */
 	sim_node *nodes;
 	struct env_ctx *ctxs; /* per-node environment context */
 	uint32_t n_nodes;

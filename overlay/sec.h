@@ -1,0 +1,100 @@
+/* The link security layer: handshakes, sessions and sealed datagrams
+ * (docs/security.md).
+ *
+ * It sits between the overlay's messages and the wire, at the two places
+ * every datagram passes: rn_node_send_raw() hands each encoded overlay
+ * message to rn_sec_send(), and rn_node_recv() hands each datagram to
+ * rn_sec_recv(), which gives the overlay only what it authenticated:
+ *
+ *   overlay HELLO      --(no session with that endpoint)-->  INIT
+ *   overlay HELLO_ACK  --(answering the INIT being handled)-> RESP
+ *   any other message, or HELLO/HELLO_ACK on a session    -> DATA (sealed)
+ *
+ * An INIT is checked in full (rate/cookie, certificate, ring id, signature,
+ * freshness) before the overlay sees its HELLO, so a refused peer leaves
+ * nothing behind; the responder makes its session while the overlay answers
+ * (the HELLO_ACK it sends), and only if the overlay kept a link. The
+ * initiator makes its session from the RESP. With settings crypto
+ * RN_CRYPTO_NONE (simulation only) the layer is bypassed and the overlay's
+ * messages travel in the clear.
+ *
+ * Bounded state: sessions_max sessions, hs_pending_max handshakes in
+ * flight, a replay cache of RN_SEC_SEEN_MAX INIT signatures. All counters
+ * are in rn_node_stats (hs_*, data_*).
+ */
+#ifndef RN_SEC_H
+#define RN_SEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/cert.h"
+#include "../core/env.h"
+
+typedef struct rn_node rn_node;
+typedef struct rn_sec rn_sec;
+
+/* A node's identity: its member certificate and the key it certifies.
+ * The caller owns it and keeps it alive as long as the node. */
+typedef struct rn_ident {
+	uint8_t node_sk[RN_SIGN_SK_LEN];
+	uint8_t cert[RN_CERT_ENCODED_MAX];
+	size_t cert_len;
+	rn_cert parsed; /* the same certificate, decoded */
+} rn_ident;
+
+/* Fills an identity from an encoded certificate and the node's secret key;
+ * RN_ERR_INVAL if the certificate does not decode or is not for that key. */
+int rn_ident_init(rn_ident *id, const uint8_t node_sk[RN_SIGN_SK_LEN],
+		  const uint8_t *cert, size_t cert_len);
+
+/* Counters of the security layer, per node. */
+typedef struct rn_sec_stats {
+	uint32_t hs_init_sent, hs_resp_sent; /* handshake messages sent */
+	uint32_t hs_init_ok, hs_resp_ok;     /* accepted */
+	uint32_t hs_cookie_sent;  /* INITs answered with a cookie (under load) */
+	uint32_t hs_bad_cert;     /* certificate does not decode */
+	uint32_t hs_other_group;  /* certificate of another group */
+	uint32_t hs_expired;      /* certificate expired or not valid yet */
+	uint32_t hs_bad_sig;      /* certificate or handshake signature bad */
+	uint32_t hs_wrong_id;     /* certificate not for the id claimed, or
+				   * the message was meant for another node */
+	uint32_t hs_stale;        /* INIT replayed or outside the clock skew */
+	uint32_t hs_unexpected;   /* RESP or COOKIE we did not ask for */
+	uint32_t hs_rekeys;       /* rekey handshakes started */
+	uint32_t hs_expired_sess; /* sessions dropped: rekey never completed */
+	uint32_t data_ok;         /* DATA authenticated and handed on */
+	uint32_t data_unknown;    /* DATA for no session (or from elsewhere) */
+	uint32_t data_replay;     /* DATA replayed or too old */
+	uint32_t data_auth_fail;  /* DATA that failed authentication */
+	uint32_t tx_nosess;       /* messages to a peer without a session */
+} rn_sec_stats;
+
+/* How a datagram reached the overlay (rn_node_dispatch). */
+enum rn_via {
+	RN_VIA_PLAIN = 0, /* crypto none: anything */
+	RN_VIA_INIT = 1,  /* a HELLO, from a verified INIT */
+	RN_VIA_RESP = 2,  /* a HELLO_ACK, from a verified RESP */
+	RN_VIA_DATA = 3,  /* anything, from an authenticated session */
+};
+
+rn_sec *rn_sec_new(rn_node *n);
+void rn_sec_free(rn_sec *s);
+/* Sends one encoded overlay message to `to` (see the table above). */
+void rn_sec_send(rn_node *n, rn_time now, const rn_ep *to, const uint8_t *msg,
+		 size_t len, int maint);
+/* Handles one datagram; calls rn_node_dispatch for what it accepts. */
+void rn_sec_recv(rn_node *n, rn_time now, const rn_ep *from,
+		 const uint8_t *buf, size_t len);
+/* The link to ep is gone: forget its session and handshake. */
+void rn_sec_forget(rn_node *n, const rn_ep *ep);
+/* Rekeys, expiries, cookie secret rotation; returns the next deadline in
+ * node milliseconds. */
+uint32_t rn_sec_tick(rn_node *n, rn_time now, uint32_t now_ms);
+/* The peer's certificate of the session with ep, or NULL. */
+const rn_cert *rn_sec_peer_cert(const rn_node *n, const rn_ep *ep);
+size_t rn_sec_mem_bytes(const rn_sec *s);
+/* A zeroed struct for NULL. */
+const rn_sec_stats *rn_sec_get_stats(const rn_sec *s);
+
+#endif
