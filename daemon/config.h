@@ -1,0 +1,70 @@
+/* ringnetd's configuration file (docs/ringnetd.conf.md).
+ *
+ * An INI file read once at start-up into a plain struct of fixed-size
+ * fields, so the rest of the daemon never parses text or allocates for it:
+ *
+ *     [node]
+ *     listen    = 7400                 ; PORT, ADDR:PORT or [V6]:PORT
+ *     group     = group.pub            ; the trust anchor (required)
+ *     key       = node.key             ; this node's secret key (required)
+ *     cert      = node.cert            ; this node's certificate (required)
+ *     control   = /run/ringnet/ringnetd.sock
+ *     log_level = info                 ; error|warn|info|debug|trace
+ *     [bootstrap]
+ *     peer = seed1.example.org:7400    ; repeated, or a list
+ *
+ * Relative paths are taken relative to the directory of the configuration
+ * file, so a directory of files can be moved as a whole. Every error is one
+ * line "FILE:LINE: what is wrong; how to fix it".
+ */
+#ifndef RN_CONFIG_H
+#define RN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RN_CONFIG_BOOTSTRAP_MAX 16
+#define RN_CONFIG_PATH_MAX      4096
+#define RN_CONFIG_PEER_MAX      256 /* one "host:port", with its NUL */
+
+#define RN_CONFIG_LISTEN_ADDR_DEFAULT "::"
+#define RN_CONFIG_LISTEN_PORT_DEFAULT 7400
+#define RN_CONFIG_CONTROL_DEFAULT     "/run/ringnet/ringnetd.sock"
+
+typedef struct rn_config {
+	char listen_addr[64]; /* default "::" (dual-stack), or "0.0.0.0" or
+	                         a numeric address */
+	uint16_t listen_port; /* default 7400 */
+	/* "host:port", "1.2.3.4:7400" or "[::1]:7400", as written */
+	char bootstrap[RN_CONFIG_BOOTSTRAP_MAX][RN_CONFIG_PEER_MAX];
+	unsigned n_bootstrap;
+	char group_path[RN_CONFIG_PATH_MAX];   /* the group's public key file
+	                                          (trust anchor); required */
+	char key_path[RN_CONFIG_PATH_MAX];     /* this node's secret key;
+	                                          required */
+	char cert_path[RN_CONFIG_PATH_MAX];    /* this node's member
+	                                          certificate; required */
+	char control_path[RN_CONFIG_PATH_MAX]; /* the control socket */
+	int log_level; /* RN_LOG_* from core/env.h; default RN_LOG_INFO */
+} rn_config;
+
+/* The defaults: listen [::]:7400, no bootstrap peers, no key paths, the
+ * control socket in /run/ringnet, log level info. */
+void rn_config_default(rn_config *c);
+
+/* Fills *c from the file at path, over rn_config_default(). 0, or -1 with
+ * err = one line "FILE:LINE: what is wrong; how to fix it" (LINE is 0 when
+ * no single line is at fault). *c is unspecified after an error. */
+int rn_config_load(const char *path, rn_config *c, char *err, size_t errlen);
+
+/* Splits "host:port" or "[v6]:port" into host (without brackets) and port.
+ * An IPv6 address must be bracketed. -1 with a reason in err (no file or
+ * line: the caller adds those). */
+int rn_hostport_split(const char *s, char *host, size_t hostlen, uint16_t *port,
+                      char *err, size_t errlen);
+
+/* The level for "error", "warn", "info", "debug" or "trace" (any case), or
+ * -1. */
+int rn_config_log_level_parse(const char *name);
+
+#endif

@@ -1,0 +1,450 @@
+/* The libuv environment of one node (see uvenv.h).
+ *
+ * Everything here runs on the loop's thread. The node is called from three
+ * places only: on_recv (a datagram), on_timer (the deadline) and, outside
+ * this file, the daemon's commands; every call passes rn_uvenv_now().
+ * The core may call back into env_* from inside any of them, including
+ * env_set_deadline from inside on_timer, which uv_timer_start allows.
+ *
+ * The receive buffer is one 64 KiB block per node (datagrams are at most
+ * RN_DGRAM_MAX bytes, but a stray larger one must not be mistaken for a
+ * short one: libuv flags it UV_UDP_PARTIAL and it is dropped).
+ */
+#include "uvenv.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "../core/err.h"
+
+/* ---- endpoints ----------------------------------------------------------- */
+
+int rn_uvenv_ep_from_sa(rn_ep *ep, const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		rn_ep_from_ipv4(ep, ntohl(s4->sin_addr.s_addr),
+		                ntohs(s4->sin_port));
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		/* a v4-mapped address is already the rn_ep form of IPv4 */
+		memcpy(ep->addr, &s6->sin6_addr, 16);
+		ep->port = ntohs(s6->sin6_port);
+		return 0;
+	}
+	return -1;
+}
+
+int rn_uvenv_ep_to_sa(const rn_ep *ep, int v6, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, ep->addr, 16);
+		s6->sin6_port = htons(ep->port);
+		return 0;
+	}
+	if (!rn_ep_is_ipv4(ep))
+		return -1;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	s4->sin_family = AF_INET;
+	s4->sin_addr.s_addr = htonl(rn_ep_ipv4(ep));
+	s4->sin_port = htons(ep->port);
+	return 0;
+}
+
+rn_time rn_uvenv_now(void)
+{
+	return uv_hrtime() / 1000u;
+}
+
+/* ---- per-peer byte counters ---------------------------------------------- */
+
+static uint64_t ep_key(const rn_ep *ep)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (int i = 0; i < 16; i++)
+		h = (h ^ ep->addr[i]) * 0x100000001b3ull;
+	h = (h ^ (ep->port & 0xffu)) * 0x100000001b3ull;
+	h = (h ^ (ep->port >> 8)) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+const rn_uvenv_peer *rn_uvenv_peer_find(const rn_uvenv *u, const rn_ep *ep)
+{
+	uint64_t v;
+	if (rn_map_get(&u->peer_index, ep_key(ep), &v))
+		return NULL;
+	const rn_uvenv_peer *p = &u->peers[v - 1];
+	return rn_ep_eq(&p->ep, ep) ? p : NULL;
+}
+
+/* The entry idle longest, if it has been idle long enough to reuse. */
+static int peer_victim(const rn_uvenv *u, rn_time now, uint32_t *idx)
+{
+	uint32_t best = 0;
+	for (uint32_t i = 1; i < u->n_peers; i++)
+		if (u->peers[i].last < u->peers[best].last)
+			best = i;
+	if (now - u->peers[best].last <
+	    (rn_time)RN_DAEMON_PEER_IDLE_S * 1000000u)
+		return -1;
+	*idx = best;
+	return 0;
+}
+
+static rn_uvenv_peer *peer_get(rn_uvenv *u, const rn_ep *ep, rn_time now)
+{
+	uint64_t key = ep_key(ep), v;
+	uint32_t idx;
+	if (rn_map_get(&u->peer_index, key, &v) == 0) {
+		rn_uvenv_peer *p = &u->peers[v - 1];
+		return rn_ep_eq(&p->ep, ep) ? p : NULL; /* 2^-64: not counted */
+	}
+	if (u->n_peers < RN_DAEMON_PEERS_MAX) {
+		idx = u->n_peers;
+	} else if (peer_victim(u, now, &idx) == 0) {
+		rn_map_del(&u->peer_index, ep_key(&u->peers[idx].ep));
+		u->stats.peers_evicted++;
+	} else {
+		u->stats.peers_overflow++;
+		return NULL;
+	}
+	if (rn_map_put(&u->peer_index, key, (uint64_t)idx + 1)) {
+		u->stats.peers_overflow++;
+		return NULL;
+	}
+	if (idx == u->n_peers)
+		u->n_peers++;
+	rn_uvenv_peer *p = &u->peers[idx];
+	memset(p, 0, sizeof *p);
+	p->ep = *ep;
+	return p;
+}
+
+/* ---- logging ------------------------------------------------------------- */
+
+static const char *level_tag(int level)
+{
+	switch (level) {
+	case RN_LOG_ERROR:
+		return "ERROR";
+	case RN_LOG_WARN:
+		return "WARN";
+	case RN_LOG_INFO:
+		return "INFO";
+	case RN_LOG_DEBUG:
+		return "DEBUG";
+	default:
+		return "TRACE";
+	}
+}
+
+/* "LEVEL: message" on stderr; journald adds the time when stderr is not a
+ * terminal, a person at a terminal gets an ISO-8601 prefix. */
+static void print_line(const rn_uvenv *u, int level, const char *msg)
+{
+	if (level > u->log_level)
+		return;
+	if (u->log_tty) {
+		char ts[40];
+		struct timespec t;
+		struct tm tm;
+		clock_gettime(CLOCK_REALTIME, &t);
+		localtime_r(&t.tv_sec, &tm);
+		size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(ts + n, sizeof ts - n, ".%03ld",
+		         (long)(t.tv_nsec / 1000000));
+		fprintf(stderr, "%s %s: %s\n", ts, level_tag(level), msg);
+	} else {
+		fprintf(stderr, "%s: %s\n", level_tag(level), msg);
+	}
+}
+
+void rn_uvenv_log(rn_uvenv *u, int level, const char *fmt, ...)
+{
+	char buf[512];
+	if (level > u->log_level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	print_line(u, level, buf);
+}
+
+/* ---- the environment ----------------------------------------------------- */
+
+static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf, size_t len)
+{
+	rn_uvenv *u = ctx;
+	struct sockaddr_storage ss;
+	if (!u->open)
+		return;
+	rn_time now = rn_uvenv_now();
+	if (rn_uvenv_ep_to_sa(to, u->v6, &ss)) {
+		u->stats.send_errors++;
+		return;
+	}
+	uv_buf_t b = uv_buf_init((char *)(uintptr_t)buf, (unsigned)len);
+	int rc = uv_udp_try_send(&u->udp, &b, 1, (const struct sockaddr *)&ss);
+	if (rc == UV_EAGAIN) {
+		u->stats.send_eagain++;
+		return;
+	}
+	if (rc < 0) {
+		char s[RN_EP_STR_MAX];
+		u->stats.send_errors++;
+		rn_log_limited(&u->lg, now, RN_LOG_DEBUG, "send to %s: %s",
+		               rn_ep_to_str(to, s, sizeof s), uv_strerror(rc));
+		return;
+	}
+	rn_uvenv_peer *p = peer_get(u, to, now);
+	if (p) {
+		p->tx_bytes += len;
+		p->tx_pkts++;
+		p->last = now;
+	}
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	rn_uvenv *u = t->data;
+	if (u->node)
+		rn_node_on_timeout(u->node, rn_uvenv_now());
+}
+
+static void env_set_deadline(void *ctx, rn_time t)
+{
+	rn_uvenv *u = ctx;
+	if (!u->open)
+		return;
+	if (t == RN_TIME_NEVER) {
+		uv_timer_stop(&u->timer);
+		return;
+	}
+	/* libuv counts from its cached loop time: refresh it, and round up
+	 * so that the node is never woken before its deadline */
+	uv_update_time(u->loop);
+	rn_time now = rn_uvenv_now();
+	uint64_t ms = t > now ? (t - now + 999u) / 1000u : 0;
+	uv_timer_start(&u->timer, on_timer, ms, 0);
+}
+
+static void env_random(void *ctx, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	randombytes_buf(buf, len);
+}
+
+static void env_log(void *ctx, int level, const char *msg)
+{
+	print_line(ctx, level, msg);
+}
+
+static void env_event(void *ctx, const rn_event *ev)
+{
+	rn_uvenv *u = ctx;
+	char hex[RN_ID_HEX_LEN + 1];
+	switch (ev->type) {
+	case RN_EV_JOINED:
+		rn_uvenv_log(u, RN_LOG_INFO, "joined the ring");
+		break;
+	case RN_EV_LINK_UP:
+	case RN_EV_LINK_DOWN:
+		if (u->log_level >= RN_LOG_DEBUG) {
+			rn_id_to_hex(&ev->peer, hex);
+			rn_uvenv_log(u, RN_LOG_DEBUG, "link %s %.12s",
+			             ev->type == RN_EV_LINK_UP ? "up" : "down",
+			             hex);
+		}
+		break;
+	default:
+		break;
+	}
+	if (u->on_event)
+		u->on_event(u->ud, ev);
+}
+
+static void env_tun_write(void *ctx, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	(void)pkt;
+	(void)len; /* no TUN device yet */
+}
+
+static const rn_env uvenv_env = {
+    .send = env_send,
+    .tun_write = env_tun_write,
+    .set_deadline = env_set_deadline,
+    .random = env_random,
+    .portmap_request = NULL,
+    .log = env_log,
+    .event = env_event,
+};
+
+const rn_env *rn_uvenv_env(void)
+{
+	return &uvenv_env;
+}
+
+/* ---- the socket ---------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	rn_uvenv *u = h->data;
+	(void)suggested;
+	if (u->rbuf_busy) { /* cannot happen without recvmmsg; be safe */
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	u->rbuf_busy = 1;
+	*buf = uv_buf_init((char *)u->rbuf, RN_UVENV_RECV_BYTES);
+}
+
+static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                    const struct sockaddr *addr, unsigned flags)
+{
+	rn_uvenv *u = h->data;
+	rn_ep from;
+	if (buf->base == (char *)u->rbuf)
+		u->rbuf_busy = 0;
+	if (nread < 0) {
+		u->stats.recv_errors++;
+		rn_log_limited(&u->lg, rn_uvenv_now(), RN_LOG_WARN,
+		               "receive: %s", uv_strerror((int)nread));
+		return;
+	}
+	if (nread == 0 || !addr || !u->node)
+		return;
+	if (flags & UV_UDP_PARTIAL) {
+		u->stats.recv_truncated++;
+		return;
+	}
+	if (rn_uvenv_ep_from_sa(&from, addr))
+		return;
+	rn_time now = rn_uvenv_now();
+	rn_uvenv_peer *p = peer_get(u, &from, now);
+	if (p) {
+		p->rx_bytes += (uint64_t)nread;
+		p->rx_pkts++;
+		p->last = now;
+	}
+	rn_node_recv(u->node, now, &from, u->rbuf, (size_t)nread);
+}
+
+static int bind_addr(const char *addr, uint16_t port,
+                     struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (strchr(addr, ':'))
+		return uv_ip6_addr(addr, port, (struct sockaddr_in6 *)ss);
+	return uv_ip4_addr(addr, port, (struct sockaddr_in *)ss);
+}
+
+int rn_uvenv_init(rn_uvenv *u, uv_loop_t *loop, const char *addr, uint16_t port,
+                  int log_level, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	memset(u, 0, sizeof *u);
+	u->loop = loop;
+	u->log_level = log_level;
+	u->log_tty = isatty(STDERR_FILENO);
+	rn_logger_init(&u->lg, &uvenv_env, u, RN_LOG_TRACE);
+	rn_map_init(&u->peer_index, RN_DAEMON_PEERS_MAX);
+	u->peers = calloc(RN_DAEMON_PEERS_MAX, sizeof *u->peers);
+	u->rbuf = malloc(RN_UVENV_RECV_BYTES);
+	if (!u->peers || !u->rbuf) {
+		snprintf(err, errlen, "out of memory");
+		rn_uvenv_deinit(u);
+		return -1;
+	}
+	int rc = bind_addr(addr, port, &ss);
+	if (rc) {
+		snprintf(err, errlen,
+		         "cannot bind %s:%u: not a numeric address", addr,
+		         port);
+		rn_uvenv_deinit(u);
+		return -1;
+	}
+	u->v6 = ss.ss_family == AF_INET6;
+	rc = uv_udp_init_ex(loop, &u->udp, ss.ss_family);
+	if (rc) {
+		snprintf(err, errlen, "cannot open a UDP socket: %s",
+		         uv_strerror(rc));
+		rn_uvenv_deinit(u);
+		return -1;
+	}
+	u->udp.data = u;
+	uv_timer_init(loop, &u->timer);
+	u->timer.data = u;
+	u->open = 1;
+	rc = uv_udp_bind(&u->udp, (const struct sockaddr *)&ss, 0);
+	if (rc) {
+		if (u->v6)
+			snprintf(err, errlen, "cannot bind [%s]:%u: %s", addr,
+			         port, uv_strerror(rc));
+		else
+			snprintf(err, errlen, "cannot bind %s:%u: %s", addr,
+			         port, uv_strerror(rc));
+		rn_uvenv_close(u);
+		return -1;
+	}
+	return 0;
+}
+
+int rn_uvenv_attach(rn_uvenv *u, rn_node *n, char *err, size_t errlen)
+{
+	u->node = n;
+	int rc = uv_udp_recv_start(&u->udp, on_alloc, on_recv);
+	if (rc) {
+		snprintf(err, errlen, "cannot receive: %s", uv_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void rn_uvenv_close(rn_uvenv *u)
+{
+	if (!u->open)
+		return;
+	u->open = 0;
+	u->node = NULL;
+	uv_udp_recv_stop(&u->udp);
+	uv_timer_stop(&u->timer);
+	uv_close((uv_handle_t *)&u->udp, NULL);
+	uv_close((uv_handle_t *)&u->timer, NULL);
+}
+
+void rn_uvenv_deinit(rn_uvenv *u)
+{
+	rn_map_deinit(&u->peer_index);
+	free(u->peers);
+	free(u->rbuf);
+	u->peers = NULL;
+	u->rbuf = NULL;
+	u->n_peers = 0;
+}
+
+int rn_uvenv_local(const rn_uvenv *u, rn_ep *ep, char *str, size_t len)
+{
+	struct sockaddr_storage ss;
+	int sl = sizeof ss;
+	if (uv_udp_getsockname(&u->udp, (struct sockaddr *)&ss, &sl) ||
+	    rn_uvenv_ep_from_sa(ep, (const struct sockaddr *)&ss))
+		return -1;
+	if (str)
+		rn_ep_to_str(ep, str, len);
+	return 0;
+}
