@@ -93,7 +93,7 @@ struct rn_sec {
 	uint32_t np, capp;
 	rn_hs_ctx ctx;
 	uint64_t seen[RN_SEC_SEEN_MAX];
-	uint32_t seen_next;
+	uint32_t seen_next, seen_n;
 	uint8_t cookie_key[32], cookie_prev[32];
 	uint32_t cookie_rot_ms;
 	uint32_t rate_win_ms, rate_count;
@@ -482,6 +482,8 @@ static void send_init(rn_node *n, rn_time now, const rn_ep *to,
 	const rn_settings *st = n->sh->settings;
 	rn_sec *s = n->sec;
 	uint32_t now_ms = rn_ms(n, now);
+	if (hello_len > RN_HS_INNER_MAX)
+		return;
 	rn_hs_pending *p = pend_by_ep(s, to);
 	if (!p) {
 		if (s->np >= st->hs_pending_max) {
@@ -517,8 +519,6 @@ static void send_init(rn_node *n, rn_time now, const rn_ep *to,
 		rn_id_add(&p->dst, &n->id, &n->links.v[li].off);
 	else
 		memset(&p->dst, 0, sizeof p->dst);
-	if (hello_len > sizeof p->hello)
-		return;
 	memcpy(p->hello, hello, hello_len);
 	p->hello_len = hello_len;
 
@@ -671,11 +671,13 @@ static int seen_before(rn_sec *s, const uint8_t sig[RN_HS_SIG_LEN])
 {
 	uint64_t k;
 	memcpy(&k, sig, sizeof k);
-	for (uint32_t i = 0; i < RN_SEC_SEEN_MAX; i++)
+	for (uint32_t i = 0; i < s->seen_n; i++)
 		if (s->seen[i] == k)
 			return 1;
 	s->seen[s->seen_next] = k;
 	s->seen_next = (s->seen_next + 1) % RN_SEC_SEEN_MAX;
+	if (s->seen_n < RN_SEC_SEEN_MAX)
+		s->seen_n++;
 	return 0;
 }
 

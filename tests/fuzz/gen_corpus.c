@@ -5,9 +5,15 @@
  * drive joins, lookups, keepalive, leave and restart and feed real messages
  * with the real node ids; and member certificates signed with a fixed
  * group key (valid, at their limits, of another group, out of date, with a
- * bad signature), truncated ones and hand-packed ones with a wrong field.
+ * bad signature), truncated ones and hand-packed ones with a wrong field;
+ * handshake messages and DATA headers (hs), and datagram sequences for a
+ * crypto-real node (sec) around a real INIT from a second member: a
+ * second node joins through fuzz_sec.c's node and its first datagram is
+ * captured, and a ring-link INIT is signed by hand with that member's key.
+ * The sec seeds are run through fz_sec_run (fuzz_sec.c, linked in) to check
+ * that the INITs are accepted.
  *
- *   fuzz_gen_corpus <dir>     writes <dir>/{mp,msg,body,node,cert}/seed-*
+ *   fuzz_gen_corpus <dir>  writes <dir>/{mp,msg,body,node,cert,hs,sec}/seed-*
  *
  * The directories must exist. Output is deterministic.
  */
@@ -21,8 +27,13 @@
 #include "core/cert.h"
 #include "core/ep.h"
 #include "core/id.h"
+#include "core/env.h"
 #include "core/mp.h"
+#include "overlay/hs.h"
 #include "overlay/msg.h"
+#include "overlay/node.h"
+#include "overlay/sec.h"
+#include "overlay/settings.h"
 
 #include "fuzz_node_script.h"
 
@@ -613,6 +624,455 @@ static void make_certs(void)
 	put_cert_with("inverted-times", &c, 9, NULL, 0);
 }
 
+/* ---- handshakes (hs) and the security layer (sec) --------------------- */
+
+int fz_sec_run(const uint8_t *data, size_t size, rn_sec_stats *st_out,
+	       size_t *links_out, uint32_t idx_out[2]);
+
+/* Must match fuzz_sec.c. */
+#define FZ_SEC_GROUP_SEED_BYTE 0x53
+#define FZ_SEC_UNIX_MS 1780272000000ll
+#define FZ_SEC_T0 RN_MS(1000000)
+#define FZ_SEC_NODE_ADDR 0xC6336401u
+#define FZ_SEC_PORT 4000
+#define FZ_SEC_PEER_ADDR 0xC6336402u
+/* The second member (here only). */
+#define FZ_SEC_PEER_SEED_BYTE 0x61
+
+/* The joining member: its world captures the first datagram it sends. */
+typedef struct peer_world {
+	rn_settings s;
+	rn_env env;
+	rn_shared sh;
+	uint64_t rng;
+	uint8_t first[RN_DGRAM_MAX];
+	size_t first_len;
+} peer_world;
+
+static void peer_send(void *ctx, const rn_ep *to, const uint8_t *buf,
+		      size_t len)
+{
+	peer_world *w = ctx;
+	(void)to;
+	if (!w->first_len && len <= sizeof w->first) {
+		memcpy(w->first, buf, len);
+		w->first_len = len;
+	}
+}
+
+static void peer_random(void *ctx, uint8_t *buf, size_t len)
+{
+	peer_world *w = ctx;
+	for (size_t k = 0; k < len; k++) {
+		uint64_t z = (w->rng += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		buf[k] = (uint8_t)(z ^ (z >> 31));
+	}
+}
+
+static void peer_deadline(void *ctx, rn_time t)
+{
+	(void)ctx;
+	(void)t;
+}
+
+static void peer_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	(void)level;
+	(void)msg;
+}
+
+static void peer_tun(void *ctx, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+}
+
+typedef struct sec_peer {
+	uint8_t group_id[RN_GROUP_ID_LEN];
+	uint8_t sk[RN_SIGN_SK_LEN];
+	rn_ident ident;
+	uint8_t init[RN_DGRAM_MAX]; /* its probe INIT */
+	size_t init_len;
+} sec_peer;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "sec seeds: %s\n", what);
+	exit(1);
+}
+
+/* A second member joins through the fuzz target's node: its first
+ * datagram is a bootstrap probe INIT. */
+static void make_peer(sec_peer *p)
+{
+	uint8_t ks[RN_KEY_SEED_LEN], gpk[RN_SIGN_PK_LEN], gsk[RN_SIGN_SK_LEN];
+	uint8_t pk[RN_SIGN_PK_LEN], enc[RN_CERT_ENCODED_MAX];
+	static const uint8_t vip[4] = {10, 9, 0, 2};
+	size_t len;
+	rn_cert c;
+	memset(ks, FZ_SEC_GROUP_SEED_BYTE, sizeof ks);
+	if (rn_group_keypair(gpk, gsk, ks))
+		die("group key");
+	rn_group_id(p->group_id, gpk);
+	memset(ks, FZ_SEC_PEER_SEED_BYTE, sizeof ks);
+	uint64_t t = (uint64_t)FZ_SEC_UNIX_MS / 1000u;
+	if (rn_nodekey_keypair(pk, p->sk, ks) ||
+	    rn_cert_issue(&c, gsk, pk, vip, 4, "fuzz-peer", t - 3600,
+			  t + 30u * 86400u) ||
+	    rn_cert_encode(&c, enc, sizeof enc, &len) ||
+	    rn_ident_init(&p->ident, p->sk, enc, len))
+		die("peer identity");
+
+	peer_world *w = calloc(1, sizeof *w);
+	if (!w)
+		die("out of memory");
+	rn_settings_default(&w->s);
+	w->s.crypto = RN_CRYPTO_REAL;
+	w->env.send = peer_send;
+	w->env.tun_write = peer_tun;
+	w->env.set_deadline = peer_deadline;
+	w->env.random = peer_random;
+	w->env.log = peer_log;
+	w->rng = 0x70656572ull;
+	if (rn_shared_init(&w->sh, &w->s, &w->env))
+		die("shared");
+	memcpy(w->sh.group_pk, gpk, sizeof gpk);
+	rn_time now = FZ_SEC_T0;
+	w->sh.unix_offset_ms = FZ_SEC_UNIX_MS - (int64_t)(now / 1000u);
+	rn_ep own, boot;
+	rn_ep_from_ipv4(&own, FZ_SEC_PEER_ADDR, FZ_SEC_PORT);
+	rn_ep_from_ipv4(&boot, FZ_SEC_NODE_ADDR, FZ_SEC_PORT);
+	rn_node *n = rn_node_new(&w->sh, w, p->group_id, vip, 4, &own, now);
+	if (!n || rn_node_set_ident(n, &p->ident) ||
+	    rn_node_join(n, now, &boot, 1))
+		die("peer node");
+	for (int k = 0; k < 16 && !w->first_len; k++)
+		rn_node_on_timeout(n, now);
+	if (!w->first_len || !rn_hs_is_handshake(w->first, w->first_len) ||
+	    w->first[1] != RN_HS_INIT)
+		die("the peer sent no INIT");
+	memcpy(p->init, w->first, w->first_len);
+	p->init_len = w->first_len;
+	rn_node_free(n);
+	rn_shared_deinit(&w->sh);
+	free(w);
+}
+
+static void hput32(crypto_generichash_state *h, uint32_t v)
+{
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
+			(uint8_t)v};
+	crypto_generichash_update(h, b, 4);
+}
+
+/* Signs an INIT as sec.c's hash_init_msg defines it. */
+static void sign_init(const sec_peer *p, rn_hs_msg *m)
+{
+	static const char label[] = "ringnet init v1";
+	uint8_t h[32];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)label, sizeof label - 1);
+	crypto_generichash_update(&st, p->group_id, RN_GROUP_ID_LEN);
+	hput32(&st, m->idx_i);
+	crypto_generichash_update(&st, m->dst.b, RN_ID_LEN);
+	crypto_generichash_update(&st, m->eph, RN_HS_EPH_LEN);
+	hput32(&st, (uint32_t)(m->ts_ms >> 32));
+	hput32(&st, (uint32_t)m->ts_ms);
+	hput32(&st, (uint32_t)m->cert_len);
+	crypto_generichash_update(&st, m->cert, m->cert_len);
+	hput32(&st, (uint32_t)m->inner_len);
+	crypto_generichash_update(&st, m->inner, m->inner_len);
+	crypto_generichash_final(&st, h, 32);
+	crypto_sign_detached(m->sig, NULL, h, 32, p->sk);
+}
+
+static size_t hs_enc(const rn_hs_msg *m, uint8_t *out)
+{
+	size_t n;
+	if (rn_hs_encode(m, out, RN_DGRAM_MAX, &n))
+		die("cannot encode a handshake message");
+	return n;
+}
+
+/* A sec input under construction: records of ctl, u16 length, bytes. */
+typedef struct sec_in {
+	uint8_t b[8192];
+	size_t n;
+} sec_in;
+
+#define SEC_EP(e, t) ((unsigned)(e) | (unsigned)(t) << 2)
+
+static void rec(sec_in *in, unsigned ctl, const uint8_t *p, size_t len)
+{
+	if (in->n + 3 + len > sizeof in->b)
+		die("sec seed too long");
+	in->b[in->n++] = (uint8_t)ctl;
+	in->b[in->n++] = (uint8_t)(len >> 8);
+	in->b[in->n++] = (uint8_t)len;
+	if (len)
+		memcpy(in->b + in->n, p, len);
+	in->n += len;
+}
+
+/* Writes a sec seed after running it; `want` is the hs_init_ok it must
+ * give, and links > 0 is required when want_link. */
+static void put_sec(const char *name, const sec_in *in, uint32_t want,
+		    int want_link, rn_sec_stats *st, uint32_t idx[2])
+{
+	rn_sec_stats s;
+	size_t links;
+	uint32_t ix[2];
+	fz_sec_run(in->b, in->n, &s, &links, ix);
+	if (s.hs_init_ok != want || (want_link && links == 0)) {
+		fprintf(stderr,
+			"sec seed %s: hs_init_ok %u (want %u), %zu links\n",
+			name, s.hs_init_ok, want, links);
+		exit(1);
+	}
+	if (st)
+		*st = s;
+	if (idx) {
+		idx[0] = ix[0];
+		idx[1] = ix[1];
+	}
+	put("sec", name, in->b, in->n);
+}
+
+static void make_sec(void)
+{
+	static sec_peer p;
+	uint8_t b[RN_DGRAM_MAX], b2[RN_DGRAM_MAX];
+	size_t n;
+	msgpack_zone zone;
+	rn_hs_msg probe, m;
+	rn_msg hello;
+	rn_sec_stats st;
+	uint32_t idx[2];
+	sec_in in;
+
+	if (!msgpack_zone_init(&zone, 4096))
+		die("zone");
+	make_peer(&p);
+	if (rn_hs_decode(&zone, p.init, p.init_len, &probe))
+		die("the peer's INIT does not decode");
+
+	/* A ring-link INIT signed with the peer's key: meant for the node,
+	 * a HELLO of kind NEAR, a fresh index, ephemeral and timestamp. */
+	uint8_t hello_b[RN_HS_INNER_MAX];
+	size_t hello_n;
+	msgpack_zone hz;
+	if (!msgpack_zone_init(&hz, 4096) ||
+	    rn_msg_decode(&hz, probe.inner, probe.inner_len, &hello) ||
+	    hello.type != RN_MSG_HELLO)
+		die("the probe's HELLO");
+	hello.u.hello.kind = RN_KIND_NEAR;
+	if (rn_msg_encode(&hello, hello_b, sizeof hello_b, &hello_n))
+		die("HELLO");
+	msgpack_zone_destroy(&hz);
+	static const uint8_t node_vip[4] = {10, 9, 0, 1};
+	uint8_t e_sk[32];
+	rn_hs_msg link = probe;
+	rn_id_hash(&link.dst, p.group_id, RN_GROUP_ID_LEN, node_vip, 4, NULL, 0);
+	link.idx_i = 0x01020304u;
+	memset(e_sk, 0x42, sizeof e_sk);
+	crypto_scalarmult_base(link.eph, e_sk);
+	link.ts_ms = probe.ts_ms + 1;
+	link.inner = hello_b;
+	link.inner_len = hello_n;
+	sign_init(&p, &link);
+	uint8_t link_b[RN_DGRAM_MAX];
+	size_t link_n = hs_enc(&link, link_b);
+
+	/* hs: the real messages and their variants */
+	put("hs", "init-probe", p.init, p.init_len);
+	put("hs", "init-link", link_b, link_n);
+	m = link;
+	m.has_cookie = 1;
+	memset(m.cookie, 0xc0, sizeof m.cookie);
+	n = hs_enc(&m, b);
+	put("hs", "init-cookie", b, n);
+	m = link;
+	m.cert_len = 0; /* a rekey INIT */
+	m.inner_len = 0;
+	n = hs_enc(&m, b);
+	put("hs", "init-certless-empty", b, n);
+	static uint8_t big[RN_HS_CERT_MAX];
+	memset(big, 0xa5, sizeof big);
+	m.cert = big;
+	m.cert_len = RN_HS_CERT_MAX;
+	m.inner = big;
+	m.inner_len = RN_HS_INNER_MAX;
+	n = hs_enc(&m, b);
+	put("hs", "init-max", b, n);
+	/* one byte over both limits, packed by hand from the max one */
+	{
+		rn_writer w;
+		msgpack_packer pk;
+		rn_writer_init(&w, b2, sizeof b2);
+		rn_mp_packer_init(&pk, &w);
+		msgpack_pack_array(&pk, 10);
+		msgpack_pack_uint8(&pk, RN_HS_INIT);
+		msgpack_pack_uint8(&pk, RN_PROTO_VERSION);
+		msgpack_pack_uint32(&pk, 7);
+		rn_mp_pack_bin(&pk, link.dst.b, RN_ID_LEN);
+		rn_mp_pack_bin(&pk, link.eph, RN_HS_EPH_LEN);
+		msgpack_pack_uint64(&pk, link.ts_ms);
+		rn_mp_pack_bin(&pk, big, 0);
+		static uint8_t over[RN_HS_CERT_MAX + 1];
+		rn_mp_pack_bin(&pk, over, sizeof over);
+		rn_mp_pack_bin(&pk, link.sig, RN_HS_SIG_LEN);
+		rn_mp_pack_bin(&pk, big, 4);
+		put("hs", "init-cert-over", b2, w.len);
+	}
+	memset(&m, 0, sizeof m);
+	m.type = RN_HS_RESP;
+	m.idx_i = 0x01020304u;
+	m.idx_r = 0xfffffffeu;
+	memcpy(m.eph, link.eph, sizeof m.eph);
+	m.cert = probe.cert;
+	m.cert_len = probe.cert_len;
+	memset(m.sig, 0x5a, sizeof m.sig);
+	{
+		rn_msg ack = hello;
+		ack.type = RN_MSG_HELLO_ACK;
+		ack.u.hello.kind = RN_KIND_LEAF | RN_KIND_CTM_SENT;
+		if (rn_msg_encode(&ack, hello_b, sizeof hello_b, &hello_n))
+			die("HELLO_ACK");
+	}
+	m.inner = hello_b;
+	m.inner_len = hello_n;
+	uint8_t resp_b[RN_DGRAM_MAX];
+	size_t resp_n = hs_enc(&m, resp_b);
+	rn_hs_msg resp = m;
+	put("hs", "resp", resp_b, resp_n);
+	memset(&m, 0, sizeof m);
+	m.type = RN_HS_COOKIE;
+	m.idx_i = 0x01020304u;
+	memset(m.cookie, 0x3c, sizeof m.cookie);
+	uint8_t cookie_b[64];
+	size_t cookie_n = hs_enc(&m, cookie_b);
+	put("hs", "cookie", cookie_b, cookie_n);
+	/* truncations, another version, an array of the wrong size */
+	put("hs", "init-trunc-half", p.init, p.init_len / 2);
+	put("hs", "resp-trunc-1", resp_b, resp_n - 1);
+	memcpy(b, cookie_b, cookie_n);
+	b[2] = RN_PROTO_VERSION + 1;
+	put("hs", "cookie-version", b, cookie_n);
+	memcpy(b, cookie_b, cookie_n);
+	b[0] = 0x95; /* five elements, the last missing */
+	put("hs", "cookie-short-array", b, cookie_n);
+	b[0] = 0x93;
+	put("hs", "cookie-3", b, cookie_n);
+	/* a non-canonical array header (array 16): decodes, not is_handshake */
+	b[0] = 0xdc;
+	b[1] = 0;
+	b[2] = 4;
+	memcpy(b + 3, cookie_b + 1, cookie_n - 1);
+	put("hs", "cookie-array16", b, cookie_n + 2);
+	/* DATA: a header and tag, shorter, another first byte */
+	uint8_t data_b[RN_HS_DATA_HDR + RN_HS_TAG_LEN + 24];
+	rn_hs_data_header(data_b, 0xdeadbeefu, 0x0102030405060708ull);
+	for (size_t k = RN_HS_DATA_HDR; k < sizeof data_b; k++)
+		data_b[k] = (uint8_t)(k * 37u);
+	put("hs", "data", data_b, sizeof data_b);
+	put("hs", "data-hdr-tag", data_b, RN_HS_DATA_HDR + RN_HS_TAG_LEN);
+	put("hs", "data-short", data_b, RN_HS_DATA_HDR + RN_HS_TAG_LEN - 1);
+	put("hs", "empty", data_b, 0);
+
+	/* sec: datagram sequences for the fuzz target's node */
+	in.n = 0;
+	put_sec("empty", &in, 0, 0, NULL, NULL);
+	rec(&in, SEC_EP(0, 0), NULL, 0);
+	put_sec("empty-dgram", &in, 0, 0, NULL, NULL);
+
+	in.n = 0;
+	rec(&in, SEC_EP(0, 0), p.init, p.init_len);
+	put_sec("init-probe", &in, 1, 0, &st, idx);
+	rec(&in, SEC_EP(0, 4), p.init, p.init_len);
+	put_sec("init-probe-replayed", &in, 1, 0, NULL, NULL);
+	/* the node may answer the probe with a handshake of its own: a
+	 * COOKIE and a RESP for it (the RESP's signature cannot verify) */
+	if (idx[1]) {
+		sec_in in2 = in;
+		in2.n = 0;
+		rec(&in2, SEC_EP(0, 0), p.init, p.init_len);
+		m.type = RN_HS_COOKIE;
+		m.idx_i = idx[1];
+		n = hs_enc(&m, b);
+		rec(&in2, SEC_EP(0, 1), b, n);
+		put_sec("init-probe-cookie", &in2, 1, 0, NULL, NULL);
+		in2.n = 0;
+		rec(&in2, SEC_EP(0, 0), p.init, p.init_len);
+		m = resp;
+		m.idx_i = idx[1];
+		n = hs_enc(&m, b);
+		rec(&in2, SEC_EP(0, 2), b, n);
+		put_sec("init-probe-resp", &in2, 1, 0, NULL, NULL);
+	}
+
+	in.n = 0;
+	rec(&in, SEC_EP(0, 63), p.init, p.init_len); /* 16 min late */
+	put_sec("init-probe-late", &in, 0, 0, NULL, NULL);
+	in.n = 0;
+	memcpy(b, p.init, p.init_len);
+	b[p.init_len - 80] ^= 1; /* inside the signature */
+	rec(&in, SEC_EP(0, 0), b, p.init_len);
+	put_sec("init-probe-flipped", &in, 0, 0, NULL, NULL);
+	in.n = 0;
+	rec(&in, SEC_EP(3, 0), p.init, p.init_len); /* from itself */
+	put_sec("init-probe-self", &in, 1, 0, NULL, NULL);
+	/* a flood: the third INIT within a second gets a cookie */
+	in.n = 0;
+	rec(&in, SEC_EP(1, 0), link_b, link_n);
+	rec(&in, SEC_EP(0, 1), p.init, p.init_len);
+	rec(&in, SEC_EP(2, 1), p.init, p.init_len);
+	put_sec("flood", &in, 2, 1, &st, NULL);
+	if (st.hs_cookie_sent != 1)
+		die("the flood got no cookie");
+
+	/* the ring link: a session; then forged DATA for it, and its end */
+	in.n = 0;
+	rec(&in, SEC_EP(0, 0), link_b, link_n);
+	put_sec("init-link", &in, 1, 1, &st, idx);
+	if (!idx[0])
+		die("the ring-link INIT made no session");
+	sec_in base = in;
+	rn_hs_data_header(data_b, idx[0], 0);
+	rec(&in, SEC_EP(0, 1), data_b, sizeof data_b);
+	rn_hs_data_header(data_b, idx[0], 1);
+	rec(&in, SEC_EP(1, 1), data_b, sizeof data_b); /* elsewhere */
+	put_sec("link-data-forged", &in, 1, 1, &st, NULL);
+	if (st.data_auth_fail != 1 || st.data_unknown != 1)
+		die("forged DATA not counted");
+	in = base;
+	/* a second apart, under the handshake rate */
+	rec(&in, SEC_EP(0, 47), link_b, link_n); /* the same INIT again */
+	rec(&in, SEC_EP(0, 47), p.init, p.init_len); /* older, on a link */
+	put_sec("init-link-again", &in, 1, 1, &st, NULL);
+	if (st.hs_stale != 2)
+		die("replayed INITs not stale");
+	in = base;
+	rec(&in, SEC_EP(0, 50), NULL, 0); /* 3 min: the link goes quiet */
+	rec(&in, SEC_EP(0, 62), NULL, 0); /* 15 min: keys too old */
+	rec(&in, SEC_EP(0, 0), data_b, sizeof data_b);
+	put_sec("init-link-expire", &in, 1, 0, NULL, NULL);
+
+	/* strangers' shapes */
+	in.n = 0;
+	rec(&in, SEC_EP(0, 0), cookie_b, cookie_n);
+	rec(&in, SEC_EP(1, 3), resp_b, resp_n);
+	rn_hs_data_header(data_b, 1, 0);
+	rec(&in, SEC_EP(2, 3), data_b, sizeof data_b);
+	rec(&in, SEC_EP(3, 3), data_b, RN_HS_DATA_HDR + 3);
+	put_sec("shapes", &in, 0, 0, NULL, NULL);
+	msgpack_zone_destroy(&zone);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -637,5 +1097,6 @@ int main(int argc, char **argv)
 	make_mp();
 	make_scripts();
 	make_certs();
+	make_sec();
 	return failed;
 }
