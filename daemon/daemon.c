@@ -77,7 +77,7 @@ typedef struct ping {
 	rn_time t0;
 	rn_time sent_at[RN_DAEMON_PING_COUNT_MAX];
 	rn_time rtt_us[RN_DAEMON_PING_COUNT_MAX];
-	uint8_t hops[RN_DAEMON_PING_COUNT_MAX];
+	json_t *path[RN_DAEMON_PING_COUNT_MAX]; /* [{"id", "rtt_ms"}, ...] */
 	uint8_t hops_back[RN_DAEMON_PING_COUNT_MAX];
 	uint8_t state[RN_DAEMON_PING_COUNT_MAX];
 } ping;
@@ -231,10 +231,10 @@ int rn_daemon_check(const char *config_path, char *err, size_t errlen)
 
 static void ping_on_done(rn_daemon *d, const rn_event *ev);
 
-/* uvenv.c has logged it already; lookups may answer a ping. */
+/* uvenv.c has logged it already; traces may answer a ping. */
 static void on_event(void *ud, const rn_event *ev)
 {
-	if (ev->type == RN_EV_LOOKUP_DONE)
+	if (ev->type == RN_EV_TRACE_DONE)
 		ping_on_done(ud, ev);
 }
 
@@ -678,7 +678,10 @@ static int parse_target(const rn_daemon *d, const char *s, rn_id *id)
 
 static void ping_free(uv_handle_t *h)
 {
-	free(h->data);
+	ping *p = h->data;
+	for (unsigned i = 0; i < RN_DAEMON_PING_COUNT_MAX; i++)
+		json_decref(p->path[i]);
+	free(p);
 }
 
 static void ping_unlink(ping *p)
@@ -704,10 +707,9 @@ static json_t *ping_reply(const ping *p)
 		}
 		json_array_append_new(
 		    arr,
-		    json_pack("{s:I,s:f,s:i,s:i}", "seq", (json_int_t)i + 1,
+		    json_pack("{s:I,s:f,s:O,s:i}", "seq", (json_int_t)i + 1,
 		              "rtt_ms", (double)p->rtt_us[i] / 1000.0, "hops",
-		              (int)p->hops[i], "hops_back",
-		              (int)p->hops_back[i]));
+		              p->path[i], "hops_back", (int)p->hops_back[i]));
 	}
 	return json_pack("{s:b,s:o,s:o,s:I}", "ok", 1, "target",
 	                 json_id(&p->target), "replies", arr, "lost", lost);
@@ -723,10 +725,10 @@ static void ping_finish(ping *p, json_t *reply)
 static void ping_send(ping *p, rn_time now)
 {
 	unsigned i = p->sent++;
-	p->state[i] = SEQ_WAIT; /* before the call: a lookup of our own id
+	p->state[i] = SEQ_WAIT; /* before the call: a trace of our own id
 	                           is answered from inside it */
 	p->sent_at[i] = now;
-	if (rn_node_lookup(p->d->node, now, &p->target, p->qid0 + i))
+	if (rn_node_trace(p->d->node, now, &p->target, p->qid0 + i))
 		p->state[i] = SEQ_LOST;
 }
 
@@ -787,7 +789,18 @@ static void ping_on_done(rn_daemon *d, const rn_event *ev)
 			return;
 		p->state[i] = SEQ_DONE;
 		p->rtt_us[i] = rn_uvenv_now() - p->sent_at[i];
-		p->hops[i] = ev->hops;
+		/* The request's path as traceroute shows it: each node it
+		 * reached, after us, with the RTT of the link that took it
+		 * there (the overlay's path lists each forwarder with the
+		 * link it took; its last entry is the target). */
+		json_t *path = json_array();
+		for (unsigned k = 0; k + 1 < ev->path_len; k++)
+			json_array_append_new(
+			    path, json_pack("{s:o,s:i}", "id",
+			                    json_id(&ev->path_id[k + 1]), "rtt_ms",
+			                    (int)ev->path_rtt_ms[k]));
+		json_decref(p->path[i]);
+		p->path[i] = path;
 		p->hops_back[i] = ev->hops_back;
 		if (p->sent == p->count && !ping_waiting(p))
 			/* the last answer: reply now, from the loop (we may

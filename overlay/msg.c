@@ -239,6 +239,19 @@ int rn_body_encode(const rn_body *b, uint8_t *buf, size_t cap, size_t *len)
 		msgpack_pack_uint64(&pk, b->u.lookup.qid);
 		msgpack_pack_uint8(&pk, b->u.lookup.hops);
 		break;
+	case RN_BODY_TRACE:
+	case RN_BODY_TRACE_REPLY:
+		if (b->u.trace.n > RN_TRACE_HOPS_MAX)
+			return RN_ERR_INVAL;
+		pack_header(&pk, 4, b->type);
+		msgpack_pack_uint64(&pk, b->u.trace.qid);
+		msgpack_pack_array(&pk, b->u.trace.n);
+		for (unsigned i = 0; i < b->u.trace.n; i++) {
+			msgpack_pack_array(&pk, 2);
+			pack_id(&pk, &b->u.trace.id[i]);
+			msgpack_pack_uint16(&pk, b->u.trace.rtt_ms[i]);
+		}
+		break;
 	default:
 		return RN_ERR_INVAL;
 	}
@@ -262,6 +275,26 @@ static int decode_ctm(const msgpack_object *o, rn_body *b)
 	for (uint32_t i = 0; i < eps->via.array.size; i++)
 		if (get_ep(eps, i, &b->u.ctm.eps[i]))
 			return RN_ERR_PROTO;
+	return 0;
+}
+
+static int decode_trace(const msgpack_object *o, rn_body *b)
+{
+	const msgpack_object *path;
+	if (rn_mp_array(o, 4, 4) ||
+	    rn_mp_get_u64(o, 2, UINT64_MAX, &b->u.trace.qid) ||
+	    rn_mp_get_array(o, 3, 0, RN_TRACE_HOPS_MAX, &path))
+		return RN_ERR_PROTO;
+	b->u.trace.n = (uint8_t)path->via.array.size;
+	for (uint32_t i = 0; i < path->via.array.size; i++) {
+		const msgpack_object *e;
+		uint32_t rtt;
+		if (rn_mp_get_array(path, i, 2, 2, &e) ||
+		    get_id(e, 0, &b->u.trace.id[i]) ||
+		    rn_mp_get_u32(e, 1, UINT16_MAX, &rtt))
+			return RN_ERR_PROTO;
+		b->u.trace.rtt_ms[i] = (uint16_t)rtt;
+	}
 	return 0;
 }
 
@@ -292,6 +325,9 @@ int rn_body_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 			return RN_ERR_PROTO;
 		b->u.lookup.hops = (uint8_t)hops;
 		return 0;
+	case RN_BODY_TRACE:
+	case RN_BODY_TRACE_REPLY:
+		return decode_trace(&o, b);
 	default:
 		return RN_ERR_PROTO;
 	}

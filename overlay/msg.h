@@ -18,6 +18,8 @@
  *   CTM        [1, v, purpose, token, [ep, ...]]   connect-to-me
  *   LOOKUP     [2, v, qid]
  *   LOOKUP_REP [3, v, qid, hops]
+ *   TRACE      [4, v, qid, [[id, rtt_ms], ...]]  each forwarding hop appends
+ *   TRACE_REP  [5, v, qid, [[id, rtt_ms], ...]]  the request's whole path
  * Ids are bin 20, endpoints bin 18 (ep.h). hop_seq is always encoded as a
  * 5-byte uint32 at offset 3 so that a stored message can be patched in place
  * when it is re-sent to another next hop.
@@ -40,6 +42,7 @@
 #define RN_NEIGHBORS_MAX 16   /* entries in one NEIGHBORS message */
 #define RN_CTM_EPS_MAX 4      /* endpoints offered in one CTM */
 #define RN_BODY_MAX 1200      /* routed body bytes */
+#define RN_TRACE_HOPS_MAX 24  /* path entries a TRACE records */
 #define RN_ROUTED_HOPSEQ_OFF 3
 
 enum rn_msg_type {
@@ -84,6 +87,8 @@ enum rn_body_type {
 	RN_BODY_CTM = 1,
 	RN_BODY_LOOKUP = 2,
 	RN_BODY_LOOKUP_REPLY = 3,
+	RN_BODY_TRACE = 4,       /* an overlay ping that records its path */
+	RN_BODY_TRACE_REPLY = 5,
 };
 
 enum rn_ctm_purpose {
@@ -142,6 +147,13 @@ typedef struct rn_body {
 			uint64_t qid;
 			uint8_t hops; /* reply only: hops the request took */
 		} lookup;
+		struct {
+			uint64_t qid;
+			uint8_t n; /* path entries */
+			/* who forwarded it, and the RTT of the link it took */
+			rn_id id[RN_TRACE_HOPS_MAX];
+			uint16_t rtt_ms[RN_TRACE_HOPS_MAX];
+		} trace;
 	} u;
 } rn_body;
 

@@ -866,6 +866,49 @@ int rn_node_lookup(rn_node *n, rn_time now, const rn_id *dst, uint64_t qid)
 	return rn_route_send(n, now, dst, RN_ROUTE_EXACT, body, len, -1, 0u);
 }
 
+int rn_node_trace(rn_node *n, rn_time now, const rn_id *dst, uint64_t qid)
+{
+	uint8_t body[64];
+	size_t len;
+	rn_body b;
+	if (n->state != RN_NODE_JOINED)
+		return RN_ERR_STATE;
+	n->now = now;
+	b.type = RN_BODY_TRACE;
+	b.u.trace.qid = qid;
+	b.u.trace.n = 0;
+	if (rn_id_cmp(dst, &n->id) == 0) {
+		b.u.trace.id[0] = n->id;
+		b.u.trace.rtt_ms[0] = 0;
+		b.u.trace.n = 1;
+		rn_node_emit_trace(n, &n->id, &b, 0);
+		return 0;
+	}
+	int rc = rn_body_encode(&b, body, sizeof body, &len);
+	if (rc)
+		return rc;
+	return rn_route_send(n, now, dst, RN_ROUTE_EXACT, body, len, -1, 0u);
+}
+
+void rn_node_emit_trace(rn_node *n, const rn_id *peer, const rn_body *b,
+			uint8_t hops_back)
+{
+	if (!n->sh->env->event)
+		return;
+	rn_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.type = RN_EV_TRACE_DONE;
+	ev.node = n;
+	ev.qid = b->u.trace.qid;
+	ev.peer = *peer;
+	ev.hops = b->u.trace.n ? (uint8_t)(b->u.trace.n - 1) : 0;
+	ev.hops_back = hops_back;
+	ev.path_len = b->u.trace.n;
+	ev.path_id = b->u.trace.id;
+	ev.path_rtt_ms = b->u.trace.rtt_ms;
+	n->sh->env->event(n->lg.ctx, &ev);
+}
+
 /* ---- queries ---------------------------------------------------------- */
 
 const rn_id *rn_node_id(const rn_node *n) { return &n->id; }

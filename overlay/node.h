@@ -54,6 +54,7 @@ enum rn_event_type {
 	RN_EV_LOOKUP_DONE = 3,      /* our LOOKUP was answered */
 	RN_EV_LINK_UP = 4,
 	RN_EV_LINK_DOWN = 5,
+	RN_EV_TRACE_DONE = 6,       /* our TRACE came back with its path */
 };
 
 typedef struct rn_event {
@@ -62,7 +63,14 @@ typedef struct rn_event {
 	uint64_t qid;   /* lookups */
 	rn_id peer;     /* lookups: the other end; links: the peer */
 	uint8_t hops;   /* lookups: hops of the request */
-	uint8_t hops_back; /* LOOKUP_DONE: hops of the reply */
+	uint8_t hops_back; /* LOOKUP_DONE, TRACE_DONE: hops of the reply */
+	/* TRACE_DONE: the request's path, valid during the callback: who
+	 * forwarded it and the RTT of the link it took; the last entry is
+	 * the destination (RTT 0). path_len is the request's hop count + 1
+	 * unless the path outgrew RN_TRACE_HOPS_MAX. */
+	uint8_t path_len;
+	const rn_id *path_id;
+	const uint16_t *path_rtt_ms;
 } rn_event;
 
 /* Per-node counters. Bytes are UDP payload bytes. */
@@ -117,6 +125,9 @@ void rn_node_on_timeout(rn_node *n, rn_time now);
 /* Sends a LOOKUP for dst (exact: only the node with that id answers);
  * the result comes back as RN_EV_LOOKUP_DONE with the same qid. */
 int rn_node_lookup(rn_node *n, rn_time now, const rn_id *dst, uint64_t qid);
+/* An overlay ping to dst that records its path (`ringnet ping`); the result
+ * comes back as RN_EV_TRACE_DONE with the same qid. */
+int rn_node_trace(rn_node *n, rn_time now, const rn_id *dst, uint64_t qid);
 
 const rn_id *rn_node_id(const rn_node *n);
 int rn_node_state(const rn_node *n);

@@ -112,6 +112,9 @@ void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead);
 uint32_t rn_node_pending_links(const rn_node *n); /* HELLO sent, no answer */
 void rn_node_emit(rn_node *n, int type, const rn_id *peer, uint64_t qid,
 		  uint8_t hops, uint8_t hops_back);
+/* RN_EV_TRACE_DONE for a TRACE_REPLY body from peer. */
+void rn_node_emit_trace(rn_node *n, const rn_id *peer, const rn_body *b,
+			uint8_t hops_back);
 uint32_t rn_node_rto_ms(const rn_node *n, const rn_link *l);
 void rn_node_probe_bootstraps(rn_node *n, rn_time now);
 /* One overlay message that the security layer accepted (sec.h, via). */

@@ -18,6 +18,11 @@
  * out with hop sequence 0, and every hop forwards it the same way, unacked
  * and untracked. Requests that a periodic round repeats anyway (far-link
  * CTMs) travel so, at half the datagrams.
+ *
+ * A TRACE body (an overlay ping) records its path: every node that forwards
+ * it appends its id and the RTT of the link it takes (a reroute replaces
+ * its own last entry), and the destination returns the path in a
+ * TRACE_REPLY.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +163,38 @@ static void forward(rn_node *n, rn_time now, uint32_t idx, uint8_t *buf,
 
 static void deliver(rn_node *n, rn_time now, const rn_msg *m);
 
+/* Appends (our id, rtt) to a TRACE body, or replaces our own last entry;
+ * a full path stays as it is. 0, or an error: forward the message as is. */
+static int trace_append(rn_node *n, const rn_msg *m, uint16_t rtt_ms,
+			uint8_t *out, size_t cap, size_t *out_len)
+{
+	rn_body b;
+	uint8_t body[RN_BODY_MAX];
+	size_t blen;
+	if (rn_body_decode(&n->sh->zone, m->u.routed.body, m->u.routed.body_len,
+			   &b))
+		return RN_ERR_PROTO;
+	uint8_t k = b.u.trace.n;
+	if (k && rn_id_cmp(&b.u.trace.id[k - 1], &n->id) == 0)
+		k--;
+	if (k == RN_TRACE_HOPS_MAX)
+		return RN_ERR_FULL;
+	b.u.trace.id[k] = n->id;
+	b.u.trace.rtt_ms[k] = rtt_ms ? rtt_ms : 1;
+	b.u.trace.n = (uint8_t)(k + 1);
+	if (rn_body_encode(&b, body, sizeof body, &blen))
+		return RN_ERR_TOOBIG;
+	rn_msg m2 = *m;
+	m2.u.routed.body = body;
+	m2.u.routed.body_len = blen;
+	return rn_msg_encode(&m2, out, cap, out_len);
+}
+
+static int is_trace(const rn_msg *m)
+{
+	return m->u.routed.body_len > 1 && m->u.routed.body[1] == RN_BODY_TRACE;
+}
+
 /* Routes an already-encoded message (hops already counted) from here. */
 static void route_encoded(rn_node *n, rn_time now, const rn_msg *m,
 			  uint8_t *buf, size_t len, int first_hop,
@@ -177,6 +214,13 @@ static void route_encoded(rn_node *n, rn_time now, const rn_msg *m,
 	}
 	if (m->u.routed.hops >= m->u.routed.ttl) {
 		n->stats.drop_ttl++;
+		return;
+	}
+	uint8_t traced[RN_DGRAM_MAX];
+	size_t tlen;
+	if (is_trace(m) && trace_append(n, m, n->links.v[next].rtt_ms, traced,
+					 sizeof traced, &tlen) == 0) {
+		forward(n, now, (uint32_t)next, traced, tlen, tries, flags);
 		return;
 	}
 	forward(n, now, (uint32_t)next, buf, len, tries, flags);
@@ -246,6 +290,23 @@ static void deliver(rn_node *n, rn_time now, const rn_msg *m)
 		rn_node_emit(n, RN_EV_LOOKUP_DONE, &m->u.routed.src,
 			     b.u.lookup.qid, b.u.lookup.hops, m->u.routed.hops);
 		break;
+	case RN_BODY_TRACE: {
+		uint8_t out[RN_BODY_MAX];
+		size_t len;
+		if (b.u.trace.n < RN_TRACE_HOPS_MAX) {
+			b.u.trace.id[b.u.trace.n] = n->id;
+			b.u.trace.rtt_ms[b.u.trace.n] = 0;
+			b.u.trace.n++;
+		}
+		b.type = RN_BODY_TRACE_REPLY;
+		if (rn_body_encode(&b, out, sizeof out, &len) == 0)
+			rn_route_send(n, now, &m->u.routed.src, RN_ROUTE_EXACT,
+				      out, len, -1, 0u);
+		break;
+	}
+	case RN_BODY_TRACE_REPLY:
+		rn_node_emit_trace(n, &m->u.routed.src, &b, m->u.routed.hops);
+		break;
 	default:
 		break;
 	}
@@ -260,8 +321,8 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 
 	/* Maintenance is everything but application data: here, lookups. */
 	int maint = !(m.u.routed.body_len > 1 &&
-		      (m.u.routed.body[1] == RN_BODY_LOOKUP ||
-		       m.u.routed.body[1] == RN_BODY_LOOKUP_REPLY));
+		      m.u.routed.body[1] >= RN_BODY_LOOKUP &&
+		      m.u.routed.body[1] <= RN_BODY_TRACE_REPLY);
 	unsigned flags = maint ? RN_ROUTE_F_MAINT : 0u;
 	if (m.u.routed.hop_seq == 0) {
 		flags |= RN_ROUTE_F_NOACK;

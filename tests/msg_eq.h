@@ -69,6 +69,15 @@ static inline int rn_test_body_eq(const rn_body *a, const rn_body *b)
 		return 1;
 	case RN_BODY_LOOKUP:
 		return a->u.lookup.qid == b->u.lookup.qid;
+	case RN_BODY_TRACE:
+	case RN_BODY_TRACE_REPLY:
+		if (a->u.trace.qid != b->u.trace.qid || a->u.trace.n != b->u.trace.n)
+			return 0;
+		for (unsigned i = 0; i < a->u.trace.n; i++)
+			if (rn_id_cmp(&a->u.trace.id[i], &b->u.trace.id[i]) ||
+			    a->u.trace.rtt_ms[i] != b->u.trace.rtt_ms[i])
+				return 0;
+		return 1;
 	default:
 		return a->u.lookup.qid == b->u.lookup.qid &&
 		       a->u.lookup.hops == b->u.lookup.hops;

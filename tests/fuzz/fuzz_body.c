@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    rc != RN_ERR_DEPTH && rc != RN_ERR_VERSION && rc != RN_ERR_NOMEM)
 		abort();
 	if (rc == 0) {
-		if (b.type < RN_BODY_CTM || b.type > RN_BODY_LOOKUP_REPLY)
+		if (b.type < RN_BODY_CTM || b.type > RN_BODY_TRACE_REPLY)
 			abort();
 		if (b.type == RN_BODY_CTM &&
 		    (b.u.ctm.n_eps < 1 || b.u.ctm.n_eps > RN_CTM_EPS_MAX ||

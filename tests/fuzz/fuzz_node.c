@@ -194,8 +194,18 @@ static void env_event(void *ctx, const rn_event *ev)
 {
 	fz_node *c = ctx;
 	if (ev->node != c->node || ev->type < RN_EV_JOINED ||
-	    ev->type > RN_EV_LINK_DOWN)
+	    ev->type > RN_EV_TRACE_DONE)
 		abort();
+	/* a path is at most RN_TRACE_HOPS_MAX long and readable */
+	if (ev->type == RN_EV_TRACE_DONE) {
+		if (ev->path_len > RN_TRACE_HOPS_MAX ||
+		    (ev->path_len && (!ev->path_id || !ev->path_rtt_ms)))
+			abort();
+		for (unsigned k = 0; k < ev->path_len; k++)
+			c->w->n_log_bytes += ev->path_rtt_ms[k] + ev->path_id[k].b[0];
+	} else if (ev->path_len) {
+		abort();
+	}
 	c->w->n_events++;
 }
 

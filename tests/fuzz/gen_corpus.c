@@ -129,6 +129,17 @@ static void make_bodies(void)
 	b.u.lookup.qid = 0x0102030405060708ull;
 	b.u.lookup.hops = 3;
 	add_body("lookup-reply", &b);
+	memset(&b, 0, sizeof b);
+	b.type = RN_BODY_TRACE;
+	b.u.trace.qid = 11;
+	add_body("trace-empty", &b);
+	b.type = RN_BODY_TRACE_REPLY;
+	b.u.trace.n = RN_TRACE_HOPS_MAX;
+	for (unsigned i = 0; i < RN_TRACE_HOPS_MAX; i++) {
+		b.u.trace.id[i] = node_id(i);
+		b.u.trace.rtt_ms[i] = (uint16_t)(i * 1000u);
+	}
+	add_body("trace-reply-full", &b);
 }
 
 static void make_msgs(void)

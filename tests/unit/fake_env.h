@@ -78,6 +78,9 @@ struct fake_world {
 
 	fake_event ev[FAKE_EVENTS_MAX];
 	size_t n_ev, ev_overflow;
+	/* the path of the latest TRACE_DONE (its event points here) */
+	rn_id trace_id[RN_TRACE_HOPS_MAX];
+	uint16_t trace_rtt[RN_TRACE_HOPS_MAX];
 	uint64_t log_lines;
 };
 
@@ -149,6 +152,12 @@ static inline void fake_event_cb(void *vctx, const rn_event *ev)
 	w->ev[w->n_ev].node = c->idx;
 	w->ev[w->n_ev].at = w->now;
 	w->ev[w->n_ev].ev = *ev;
+	if (ev->type == RN_EV_TRACE_DONE) {
+		memcpy(w->trace_id, ev->path_id, ev->path_len * sizeof(rn_id));
+		memcpy(w->trace_rtt, ev->path_rtt_ms, ev->path_len * sizeof(uint16_t));
+		w->ev[w->n_ev].ev.path_id = w->trace_id;
+		w->ev[w->n_ev].ev.path_rtt_ms = w->trace_rtt;
+	}
 	w->n_ev++;
 }
 

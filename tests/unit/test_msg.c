@@ -106,6 +106,15 @@ static void rand_body(trng *r, rn_body *b, uint8_t type)
 	case RN_BODY_LOOKUP:
 		b->u.lookup.qid = trng_u64(r) >> trng_below(r, 64);
 		break;
+	case RN_BODY_TRACE:
+	case RN_BODY_TRACE_REPLY:
+		b->u.trace.qid = trng_u64(r) >> trng_below(r, 64);
+		b->u.trace.n = (uint8_t)trng_below(r, RN_TRACE_HOPS_MAX + 1);
+		for (unsigned i = 0; i < b->u.trace.n; i++) {
+			trng_bytes(r, b->u.trace.id[i].b, RN_ID_LEN);
+			b->u.trace.rtt_ms[i] = (uint16_t)trng_u64(r);
+		}
+		break;
 	default:
 		b->u.lookup.qid = trng_u64(r) >> trng_below(r, 64);
 		b->u.lookup.hops = (uint8_t)trng_u64(r);
@@ -153,7 +162,9 @@ static const uint8_t all_types[] = {RN_MSG_HELLO, RN_MSG_HELLO_ACK,
 #define N_TYPES (sizeof all_types / sizeof all_types[0])
 
 static const uint8_t all_bodies[] = {RN_BODY_CTM, RN_BODY_LOOKUP,
-				     RN_BODY_LOOKUP_REPLY};
+				     RN_BODY_LOOKUP_REPLY, RN_BODY_TRACE,
+				     RN_BODY_TRACE_REPLY};
+#define N_BODIES (sizeof all_bodies / sizeof all_bodies[0])
 
 /* Decodes a heap copy of exactly len bytes (ASan sees over-reads). The
  * copy lives until the next call: a decoded ROUTED body points into it. */
@@ -214,7 +225,7 @@ static void test_body_round_trip(void **state)
 	for (uint64_t it = 0; it < 3 * ITERS; it++) {
 		rn_body b, d;
 		size_t len = 0;
-		rand_body(&r, &b, all_bodies[it % 3]);
+		rand_body(&r, &b, all_bodies[it % N_BODIES]);
 		PCHECK(rn_body_encode(&b, buf, sizeof buf, &len) == 0, seed, it);
 		memset(&d, 0xa5, sizeof d);
 		PCHECK(rn_body_decode(&f->zone, buf, len, &d) == 0, seed, it);
@@ -379,7 +390,10 @@ static void test_encode_refusals(void **state)
 	rand_body(&r, &b, RN_BODY_CTM);
 	b.u.ctm.n_eps = RN_CTM_EPS_MAX + 1;
 	assert_int_equal(rn_body_encode(&b, buf, sizeof buf, &len), RN_ERR_INVAL);
-	b.type = 4;
+	b.type = RN_BODY_TRACE_REPLY + 1;
+	assert_int_equal(rn_body_encode(&b, buf, sizeof buf, &len), RN_ERR_INVAL);
+	rand_body(&r, &b, RN_BODY_TRACE);
+	b.u.trace.n = RN_TRACE_HOPS_MAX + 1;
 	assert_int_equal(rn_body_encode(&b, buf, sizeof buf, &len), RN_ERR_INVAL);
 
 	/* every capacity short of the encoding: TOOBIG, no byte past cap */
@@ -396,7 +410,7 @@ static void test_encode_refusals(void **state)
 		       it);
 	}
 	for (uint64_t it = 0; it < 60; it++) {
-		rand_body(&r, &b, all_bodies[it % 3]);
+		rand_body(&r, &b, all_bodies[it % N_BODIES]);
 		size_t full;
 		PCHECK(rn_body_encode(&b, buf, sizeof buf, &full) == 0, seed, it);
 		size_t cap = trng_below(&r, full);
@@ -748,7 +762,7 @@ static void test_decode_truncations(void **state)
 	for (uint64_t it = 0; it < 30; it++) {
 		rn_body b, d;
 		size_t len;
-		rand_body(&r, &b, all_bodies[it % 3]);
+		rand_body(&r, &b, all_bodies[it % N_BODIES]);
 		PCHECK(rn_body_encode(&b, buf, RN_DGRAM_MAX, &len) == 0, seed, it);
 		for (size_t k = 0; k < len; k++)
 			PCHECK(body_decode_copy(f, buf, k, &d) != 0, seed, it);
@@ -795,11 +809,11 @@ static void test_body_refusals(void **state)
 	uint64_t seed = rn_test_seed();
 	trng r;
 	trng_init(&r, seed + 8);
-	uint8_t buf[256];
+	uint8_t buf[1024];
 	size_t len;
 	rn_body b, d;
 	msgpack_object o;
-	for (size_t t = 0; t < 3; t++) {
+	for (size_t t = 0; t < N_BODIES; t++) {
 		rand_body(&r, &b, all_bodies[t]);
 		assert_int_equal(rn_body_encode(&b, buf, sizeof buf, &len), 0);
 		size_t off = 0;

@@ -395,6 +395,54 @@ static void test_lookup(void **state)
 
 static uint64_t total_sends(const fake_world *w) { return w->sends; }
 
+/* Overlay pings record their path: in a ring of 8 with two neighbours a
+ * side and no far links most pairs are several hops apart. */
+static void test_trace(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	const uint32_t n = FAKE_NODES_MAX;
+	w->settings.near_k = 2;
+	w->settings.far_kind = RN_FAR_NONE;
+	build_ring(w, n, 30000);
+	check_ring(w, n);
+	rn_id ids[FAKE_NODES_MAX];
+	for (uint32_t i = 0; i < n; i++)
+		expected_id(w, i, &ids[i]);
+	uint64_t qid = 5000;
+	unsigned multi = 0;
+	for (uint32_t s = 0; s < n; s++)
+		for (uint32_t d = 0; d < n; d++) {
+			size_t mark = w->n_ev;
+			qid++;
+			assert_int_equal(rn_node_trace(w->node[s], w->now, &ids[d], qid), 0);
+			fake_pump(w, 1000);
+			const fake_event *e =
+				find_event(w, mark, (int)s, RN_EV_TRACE_DONE, qid);
+			if (!e)
+				fail_seed("trace not answered", s);
+			const rn_event *ev = &e->ev;
+			assert_memory_equal(ev->peer.b, ids[d].b, RN_ID_LEN);
+			assert_int_equal(ev->path_len, ev->hops + 1);
+			assert_memory_equal(ev->path_id[0].b, ids[s].b, RN_ID_LEN);
+			assert_memory_equal(ev->path_id[ev->hops].b, ids[d].b, RN_ID_LEN);
+			assert_int_equal(ev->path_rtt_ms[ev->hops], 0);
+			for (uint32_t k = 0; k < ev->hops; k++) {
+				assert_true(ev->path_rtt_ms[k] > 0);
+				assert_true(memcmp(ev->path_id[k].b, ev->path_id[k + 1].b,
+						   RN_ID_LEN) != 0);
+				int known = 0;
+				for (uint32_t i = 0; i < n; i++)
+					known |= !memcmp(ids[i].b, ev->path_id[k].b,
+							 RN_ID_LEN);
+				assert_true(known);
+			}
+			assert_true(s == d ? ev->hops == 0 : ev->hops >= 1);
+			multi += ev->hops >= 2;
+		}
+	assert_true(multi > 0);
+}
+
 static void test_undecodable(void **state)
 {
 	fx *f = *state;
@@ -1155,6 +1203,7 @@ int main(void)
 		T(test_ring_of_five),
 		T(test_ring_of_three_and_four),
 		T(test_lookup),
+		T(test_trace),
 		T(test_undecodable),
 		T(test_unknown_endpoint),
 		T(test_dead_link),
