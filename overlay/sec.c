@@ -436,6 +436,10 @@ static void install(rn_node *n, uint32_t now_ms, const rn_ep *ep,
 		x = &s->s[s->n++];
 		memset(x, 0, sizeof *x);
 	} else {
+		/* Two handshakes that crossed (a first contact, or both sides
+		 * rekeying at once): both sides keep the same one. A rekey
+		 * that meets a young session from the other side waits
+		 * (it retries) until that one is no longer young. */
 		int crossing = (uint32_t)(now_ms - x->born_ms) < RN_SEC_CROSSING_MS &&
 			       rn_id_cmp(&x->initiator, initiator) != 0;
 		if (crossing && rn_id_cmp(&x->initiator, initiator) < 0) {
@@ -599,6 +603,8 @@ static void send_data(rn_node *n, rn_sess *x, const uint8_t *msg, size_t len,
 			    &out))
 		return;
 	wire_send(n, &x->ep, buf, RN_HS_DATA_HDR + out, maint);
+	if (x->tx.next == n->sh->settings->rekey_after_msgs)
+		rn_node_want_deadline(n, n->now, rn_ms(n, n->now)); /* rekey */
 }
 
 void rn_sec_send(rn_node *n, rn_time now, const rn_ep *to, const uint8_t *msg,
@@ -921,7 +927,8 @@ uint32_t rn_sec_tick(rn_node *n, rn_time now, uint32_t now_ms)
 				rn_node_link_drop(n, now, (uint32_t)li, 1);
 			continue;
 		}
-		if (x->i_init && age >= st->rekey_after_ms &&
+		int used_up = x->tx.next >= st->rekey_after_msgs;
+		if (((x->i_init && age >= st->rekey_after_ms) || used_up) &&
 		    (x->rekey_ms == 0 ||
 		     (uint32_t)(now_ms - x->rekey_ms) >= RN_SEC_REKEY_RETRY_MS)) {
 			int li = rn_links_find_ep(&n->links, &x->ep);
@@ -932,7 +939,9 @@ uint32_t rn_sec_tick(rn_node *n, rn_time now, uint32_t now_ms)
 				rn_node_rehello(n, now, (uint32_t)li);
 			}
 		}
-		if (x->i_init)
+		if (used_up)
+			next = rn_ms_min(next, x->rekey_ms + RN_SEC_REKEY_RETRY_MS);
+		else if (x->i_init)
 			next = rn_ms_min(next, age >= st->rekey_after_ms
 						       ? now_ms + RN_SEC_REKEY_RETRY_MS
 						       : x->born_ms + st->rekey_after_ms);

@@ -48,6 +48,7 @@ void rn_settings_default(rn_settings *s)
 	s->handshakes_per_s_max = 200;
 	s->handshake_skew_ms = 600000;
 	s->rekey_after_ms = 600000;
+	s->rekey_after_msgs = 1ull << 60; /* as WireGuard; the nonce runs out at 2^64 */
 
 	s->log_level = RN_LOG_WARN;
 }
@@ -103,6 +104,8 @@ int rn_settings_check(const rn_settings *s, const char **why)
 	BAD(s->handshake_skew_ms < 1000, "handshake_skew_ms");
 	BAD(s->rekey_after_ms < 10000 || s->rekey_after_ms > (1u << 30),
 	    "rekey_after_ms");
+	BAD(s->rekey_after_msgs < 16 || s->rekey_after_msgs > (1ull << 62),
+	    "rekey_after_msgs");
 #undef BAD
 	return 0;
 }

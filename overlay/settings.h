@@ -62,6 +62,8 @@ typedef struct rn_settings {
 	uint32_t handshakes_per_s_max; /* INITs per second before cookies */
 	uint32_t handshake_skew_ms;  /* INIT clock tolerance */
 	uint32_t rekey_after_ms;     /* initiator rekeys; keys die at 1.5x */
+	uint64_t rekey_after_msgs;   /* either side rekeys after sending this
+				      * many datagrams on one key */
 
 	int log_level;
 } rn_settings;

@@ -209,6 +209,30 @@ static void test_ring_forms_and_rekeys(void **state)
 	assert_true(rn_node_sec_stats(w->node[1])->data_ok > ok_before);
 }
 
+/* Keys are also renewed by use: after rekey_after_msgs datagrams, by
+ * whichever side sent them, long before the time limit. */
+static void test_rekey_by_count(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	w->settings.rekey_after_msgs = 16;
+	ring_of(f, 3);
+	uint32_t before = 0;
+	for (uint32_t i = 0; i < 3; i++)
+		before += rn_node_sec_stats(w->node[i])->hs_rekeys;
+	fake_pump(w, 300000); /* 5 min: the time limit (10 min) is not hit */
+	uint32_t rekeys = 0;
+	for (uint32_t i = 0; i < 3; i++) {
+		const rn_sec_stats *ss = rn_node_sec_stats(w->node[i]);
+		rekeys += ss->hs_rekeys;
+		assert_int_equal(ss->hs_expired_sess, 0);
+		assert_int_equal(ss->data_auth_fail, 0);
+		assert_int_equal(rn_node_get_stats(w->node[i])->links_dead, 0);
+		assert_int_equal(rn_node_state(w->node[i]), RN_NODE_JOINED);
+	}
+	assert_true(rekeys > before + 3);
+}
+
 /* A stranger with a bad certificate probes node 0 and is never linked. */
 static void refused(void **state, int kind, size_t counter_off)
 {
@@ -382,6 +406,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_ring_forms_and_rekeys),
+		T(test_rekey_by_count),
 		T(test_refuses_other_group),
 		T(test_refuses_expired),
 		T(test_refuses_tampered),
