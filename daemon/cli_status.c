@@ -254,8 +254,8 @@ static void fmt_links(char *out, size_t outlen, const json_t *links)
 static int is_shown_first(const char *key)
 {
 	static const char *const known[] = {
-	    "ok",     "id",       "name",  "vip",  "group", "state",
-	    "listen", "uptime_s", "links", "succ", "pred",  "stats"};
+	    "ok",       "id",    "name", "vip",  "group", "state", "listen",
+	    "uptime_s", "links", "succ", "pred", "stats", "sec",   "driver"};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
 		if (strcmp(key, known[i]) == 0)
 			return 1;
@@ -288,6 +288,150 @@ static void print_stats(FILE *out, const json_t *stats)
 	fputs("stats:\n", out);
 	table_print(out, &t, "  ");
 	table_deinit(&t);
+}
+
+/* ---- status: counter blocks ---------------------------------------------- */
+
+/* The sec and driver objects of status are counters that are mostly 0.
+ * They print as a block of named groups, each listing only the counters
+ * that are not 0, with the group's prefix dropped from the name:
+ *
+ *     security:
+ *       handshakes:  init_sent 3, resp_sent 2, init_ok 2, resp_ok 3
+ *       refused:     other_group 4
+ *       data:        ok 1234, replay 3
+ *
+ * A counter the CLI does not know goes to an "other" group under its
+ * full name; a group with nothing to show is left out, and a block with
+ * nothing at all says so. Lines wrap before COUNTER_LINE_MAX columns. */
+
+#define COUNTER_LINE_MAX 78
+
+typedef struct counter_group {
+	const char *label;
+	const char *prefix;       /* dropped from the names shown */
+	const char *const *names; /* full member names, NULL-terminated */
+} counter_group;
+
+static const char *const sec_handshake[] = {
+    "hs_init_sent",   "hs_resp_sent", "hs_init_ok",      "hs_resp_ok",
+    "hs_cookie_sent", "hs_rekeys",    "hs_expired_sess", NULL};
+static const char *const sec_refused[] = {
+    "hs_bad_cert", "hs_other_group", "hs_expired",    "hs_bad_sig",
+    "hs_wrong_id", "hs_stale",       "hs_unexpected", NULL};
+static const char *const sec_data[] = {"data_ok",     "data_unknown",
+                                       "data_replay", "data_auth_fail",
+                                       "tx_nosess",   NULL};
+static const counter_group sec_groups[] = {{"handshakes", "hs_", sec_handshake},
+                                           {"refused", "hs_", sec_refused},
+                                           {"data", "data_", sec_data},
+                                           {NULL, NULL, NULL}};
+
+static const char *const drv_send[] = {"send_eagain", "send_errors", NULL};
+static const char *const drv_recv[] = {"recv_errors", "recv_truncated", NULL};
+static const char *const drv_peers[] = {"peers_overflow", "peers_evicted",
+                                        NULL};
+static const counter_group driver_groups[] = {
+    {"send", "send_", drv_send},
+    {"receive", "recv_", drv_recv},
+    {"peer table", "peers_", drv_peers},
+    {NULL, NULL, NULL}};
+
+static int name_in(const char *name, const char *const *names)
+{
+	for (; *names; names++)
+		if (strcmp(name, *names) == 0)
+			return 1;
+	return 0;
+}
+
+static int in_any_group(const char *name, const counter_group *g)
+{
+	for (; g->label; g++)
+		if (name_in(name, g->names))
+			return 1;
+	return 0;
+}
+
+/* "name value" for one counter, or "" when it is 0 (not worth a word). */
+static void fmt_counter(char *out, size_t outlen, const char *name,
+                        const char *prefix, const json_t *v)
+{
+	unsigned long long n;
+	char val[64];
+	size_t pl = prefix ? strlen(prefix) : 0;
+	if (as_uint(v, &n) && n == 0) {
+		out[0] = '\0';
+		return;
+	}
+	if (pl && strncmp(name, prefix, pl) == 0 && name[pl])
+		name += pl;
+	fmt_any(val, sizeof val, v);
+	snprintf(out, outlen, "%s %s", name, val);
+	sanitize(out);
+}
+
+/* Appends one item to the group's line, wrapping under the values. */
+static void line_add(FILE *out, size_t *col, size_t indent, const char *item)
+{
+	size_t w = text_width(item);
+	if (*col > indent && *col + 2 + w > COUNTER_LINE_MAX) {
+		fprintf(out, ",\n%*s", (int)indent, "");
+		*col = indent;
+	} else if (*col > indent) {
+		fputs(", ", out);
+		*col += 2;
+	}
+	fputs(item, out);
+	*col += w;
+}
+
+/* One "  label:  a 1, b 2" line (or none); 1 if it printed. A NULL names
+ * list means every member no group of all knows. */
+static int print_group(FILE *out, const json_t *obj, const char *label,
+                       const char *prefix, const char *const *names,
+                       const counter_group *all, size_t label_w)
+{
+	const char *key;
+	json_t *v;
+	size_t indent = 2 + label_w + 3, col = 0;
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		char item[CELL_MAX];
+		if (names ? !name_in(key, names) : in_any_group(key, all))
+			continue;
+		fmt_counter(item, sizeof item, key, prefix, v);
+		if (!item[0])
+			continue;
+		if (col == 0) {
+			fprintf(out, "  %s:%*s", label,
+			        (int)(label_w - strlen(label) + 2), "");
+			col = indent;
+		}
+		line_add(out, &col, indent, item);
+	}
+	if (col)
+		fputc('\n', out);
+	return col != 0;
+}
+
+static void print_counters(FILE *out, const char *title, const json_t *obj,
+                           const counter_group *groups)
+{
+	if (!json_is_object(obj))
+		return;
+	size_t label_w = strlen("other");
+	for (const counter_group *g = groups; g->label; g++)
+		if (strlen(g->label) > label_w)
+			label_w = strlen(g->label);
+	fprintf(out, "%s:\n", title);
+	int shown = 0;
+	for (const counter_group *g = groups; g->label; g++)
+		shown |= print_group(out, obj, g->label, g->prefix, g->names,
+		                     groups, label_w);
+	shown |= print_group(out, obj, "other", NULL, NULL, groups, label_w);
+	if (!shown)
+		fputs("  (all counters 0)\n", out);
 }
 
 void rn_cli_print_status(FILE *out, const json_t *reply)
@@ -332,6 +476,10 @@ void rn_cli_print_status(FILE *out, const json_t *reply)
 	table_print(out, &t, "");
 	table_deinit(&t);
 	print_stats(out, json_object_get(reply, "stats"));
+	print_counters(out, "security", json_object_get(reply, "sec"),
+	               sec_groups);
+	print_counters(out, "driver", json_object_get(reply, "driver"),
+	               driver_groups);
 }
 
 /* ---- peers ------------------------------------------------------------- */

@@ -9,6 +9,7 @@
  *
  * The control socket answers `status`, `peers`, `ring` and `ping` as JSON
  * (docs/ringnetd.md has the reply schemas; daemon/cli_status.c prints them).
+ * The implementation is one file per concept; daemon_impl.h lists them.
  */
 #ifndef RN_DAEMON_H
 #define RN_DAEMON_H

@@ -65,15 +65,29 @@ rn_group()
 		rn_fail "'ringnet group new' failed: $(cat "$RN_DIR/group.out")"
 }
 
-# rn_member NAME VIP: NAME.key, NAME.key.pub and NAME.cert in RN_DIR.
+# rn_group_in SUBDIR: another group, its group.secret and group.pub in
+# RN_DIR/SUBDIR (for members of a group that is not the test's).
+rn_group_in()
+{
+	mkdir -p "$RN_DIR/$1"
+	"$RINGNET" group new --out "$RN_DIR/$1" >"$RN_DIR/$1/group.out" 2>&1 ||
+		rn_fail "'ringnet group new' in $1 failed: $(cat "$RN_DIR/$1/group.out")"
+}
+
+# rn_member NAME VIP [OPTION...]: NAME.key, NAME.key.pub and NAME.cert in
+# RN_DIR, the certificate signed by RN_GROUP_SECRET (default: the test's
+# group.secret); the options go to `ringnet member add` (--days N,
+# --not-before UNIX).
 rn_member()
 {
 	local name=$1 vip=$2 d=$RN_DIR
+	local secret=${RN_GROUP_SECRET:-$RN_DIR/group.secret}
+	shift 2
 	"$RINGNET" key new --out "$d/$name.key" >"$d/$name.out" 2>&1 ||
 		rn_fail "'ringnet key new' for $name failed: $(cat "$d/$name.out")"
-	"$RINGNET" member add --group-secret "$d/group.secret" \
+	"$RINGNET" member add --group-secret "$secret" \
 		--node-pub "$d/$name.key.pub" --vip "$vip" --name "$name" \
-		--out "$d/$name.cert" >>"$d/$name.out" 2>&1 ||
+		--out "$d/$name.cert" "$@" >>"$d/$name.out" 2>&1 ||
 		rn_fail "'ringnet member add' for $name failed: $(cat "$d/$name.out")"
 }
 
@@ -143,6 +157,34 @@ rn_kill()
 	{ wait "$pid"; } 2>/dev/null # no "Killed" job notice
 	RN_RC=$?
 	unset "RN_PID[$name]"
+}
+
+# rn_json NAME CMD PATH: one value of NAME's `ringnet CMD --json` reply,
+# PATH the members from the top joined by dots (sec.hs_other_group,
+# links.up); prints it (JSON for objects and arrays). Returns 1, printing
+# nothing, when the daemon does not answer or the member is missing.
+rn_json()
+{
+	local name=$1 cmd=$2 path=$3
+	"$RINGNET" -s "$RN_DIR/$name.sock" "$cmd" --json 2>/dev/null |
+		python3 -c '
+import json, sys
+try:
+    v = json.load(sys.stdin)
+    for k in sys.argv[1].split("."):
+        v = v[k]
+except Exception:
+    sys.exit(1)
+print(v if isinstance(v, (int, str)) else json.dumps(v))
+' "$path"
+}
+
+# rn_status NAME PATH: rn_json NAME status PATH, failing the test when
+# there is no such value. Inside $(...) the failure ends only the
+# subshell: write v=$(rn_status NAME PATH) || exit 1.
+rn_status()
+{
+	rn_json "$1" status "$2" || rn_fail "no $2 in the status of $1"
 }
 
 # rn_ring_ok NAME...: 0 when every named node's ring view (pred[0],

@@ -98,6 +98,58 @@ static void test_status(void **state)
 	free(text);
 }
 
+/* sec and driver print as groups of the counters that are not 0, with
+ * the group's prefix dropped; an unknown counter lands in "other"; long
+ * groups wrap under their values; a block of zeros says so. */
+static void test_status_counter_blocks(void **state)
+{
+	(void)state;
+	json_t *reply = json_pack(
+	    "{s:b, s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i},"
+	    " s:{s:i, s:i, s:i}}",
+	    "ok", 1, "sec", "hs_init_sent", 3, "hs_resp_sent", 2, "hs_init_ok",
+	    2, "hs_resp_ok", 3, "hs_other_group", 4, "hs_bad_sig", 0, "data_ok",
+	    1234, "data_replay", 5, "data_auth_fail", 0, "hs_future", 7,
+	    "driver", "send_eagain", 0, "send_errors", 0, "recv_errors", 0);
+	char *text = render(rn_cli_print_status, reply);
+	assert_line(text, "security:", "security:");
+	assert_line(text, "  handshakes:",
+	            "  handshakes:  init_sent 3, resp_sent 2, init_ok 2, "
+	            "resp_ok 3");
+	assert_line(text, "  refused:", "  refused:     other_group 4");
+	assert_line(text, "  data:", "  data:        ok 1234, replay 5");
+	assert_line(text, "  other:", "  other:       hs_future 7");
+	assert_null(strstr(text, "bad_sig"));
+	assert_null(strstr(text, "auth_fail"));
+	assert_null(strstr(text, "sec:"));
+	assert_null(strstr(text, "{"));
+	assert_line(text, "driver:", "driver:");
+	assert_line(text, "  (all", "  (all counters 0)");
+	free(text);
+
+	/* Many large counters: the line wraps, aligned under the values. */
+	reply = json_pack(
+	    "{s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "ok", 1, "sec",
+	    "hs_init_sent", (json_int_t)4000000000, "hs_resp_sent",
+	    (json_int_t)4000000001, "hs_init_ok", (json_int_t)4000000002,
+	    "hs_resp_ok", (json_int_t)4000000003, "hs_cookie_sent",
+	    (json_int_t)4000000004, "hs_rekeys", (json_int_t)4000000005,
+	    "hs_expired_sess", (json_int_t)4000000006);
+	text = render(rn_cli_print_status, reply);
+	assert_line(
+	    text, "  handshakes:",
+	    "  handshakes:  init_sent 4000000000, resp_sent 4000000001, "
+	    "init_ok 4000000002,");
+	assert_line(
+	    text, "               resp_ok",
+	    "               resp_ok 4000000003, cookie_sent 4000000004, "
+	    "rekeys 4000000005,");
+	assert_line(text, "               expired",
+	            "               expired_sess 4000000006");
+	assert_null(strstr(text, "driver:"));
+	free(text);
+}
+
 static json_t *peer(const char *id, const char *kind, const char *state,
                     const char *endpoint, int rtt_ms, json_int_t tx,
                     json_int_t rx, int age_s, const char *name, const char *vip)
@@ -238,6 +290,8 @@ static void test_missing_members_print_dashes(void **state)
 	assert_line(text, "uptime:", "uptime:  -");
 	assert_line(text, "links:", "links:   -");
 	assert_null(strstr(text, "stats:"));
+	assert_null(strstr(text, "security:"));
+	assert_null(strstr(text, "driver:"));
 	free(text);
 	text = render(rn_cli_print_ring, json_pack("{s:b}", "ok", 1));
 	assert_non_null(strstr(text, "@  self  -  (this node)"));
@@ -308,6 +362,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_status),
+	    cmocka_unit_test(test_status_counter_blocks),
 	    cmocka_unit_test(test_peers_table),
 	    cmocka_unit_test(test_peer_name_cannot_drive_the_terminal),
 	    cmocka_unit_test(test_ring_in_ring_order),
