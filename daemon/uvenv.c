@@ -151,25 +151,29 @@ static const char *level_tag(int level)
 	}
 }
 
-/* "LEVEL: message" on stderr; journald adds the time when stderr is not a
- * terminal, a person at a terminal gets an ISO-8601 prefix. */
+/* One line on stderr. Under systemd (JOURNAL_STREAM set: stderr is the
+ * journal) "<priority>LEVEL: message", so that journald files each line at
+ * its syslog priority and adds the time itself; anywhere else (a terminal,
+ * a file, a pipe) "2026-11-26T02:54:51.123Z LEVEL: message", in UTC. */
 static void print_line(const rn_uvenv *u, int level, const char *msg)
 {
+	static const int syslog_prio[] = {3, 4, 6, 7, 7}; /* err .. trace */
 	if (level > u->log_level)
 		return;
-	if (u->log_tty) {
-		char ts[40];
-		struct timespec t;
-		struct tm tm;
-		clock_gettime(CLOCK_REALTIME, &t);
-		localtime_r(&t.tv_sec, &tm);
-		size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(ts + n, sizeof ts - n, ".%03ld",
-		         (long)(t.tv_nsec / 1000000));
-		fprintf(stderr, "%s %s: %s\n", ts, level_tag(level), msg);
-	} else {
-		fprintf(stderr, "%s: %s\n", level_tag(level), msg);
+	if (u->log_journal) {
+		int l = level < 0 ? 0 : level > 4 ? 4 : level;
+		fprintf(stderr, "<%d>%s: %s\n", syslog_prio[l], level_tag(level),
+		        msg);
+		return;
 	}
+	char ts[40];
+	struct timespec t;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &t);
+	gmtime_r(&t.tv_sec, &tm);
+	size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sizeof ts - n, ".%03ldZ", (long)(t.tv_nsec / 1000000));
+	fprintf(stderr, "%s %s: %s\n", ts, level_tag(level), msg);
 }
 
 void rn_uvenv_log(rn_uvenv *u, int level, const char *fmt, ...)
@@ -360,7 +364,7 @@ int rn_uvenv_init(rn_uvenv *u, uv_loop_t *loop, const char *addr, uint16_t port,
 	memset(u, 0, sizeof *u);
 	u->loop = loop;
 	u->log_level = log_level;
-	u->log_tty = isatty(STDERR_FILENO);
+	u->log_journal = getenv("JOURNAL_STREAM") != NULL;
 	rn_logger_init(&u->lg, &uvenv_env, u, RN_LOG_TRACE);
 	rn_map_init(&u->peer_index, RN_DAEMON_PEERS_MAX);
 	u->peers = calloc(RN_DAEMON_PEERS_MAX, sizeof *u->peers);

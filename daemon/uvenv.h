@@ -68,7 +68,7 @@ typedef struct rn_uvenv {
 	rn_node *node; /* set by rn_uvenv_attach */
 	int v6;        /* the socket is AF_INET6 (dual-stack for "::") */
 	int log_level; /* lines above it are not printed */
-	int log_tty;   /* stderr is a terminal: prefix a timestamp */
+	int log_journal; /* stderr is systemd's journal: priority prefixes */
 	rn_logger lg;  /* the driver's own rate-limited lines */
 	/* Optional: told of every event the node reports (after logging). */
 	void (*on_event)(void *ud, const rn_event *ev);
