@@ -1,0 +1,1 @@
+/work/main/build-hD/hs_bench -n 3000

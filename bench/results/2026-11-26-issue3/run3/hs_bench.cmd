@@ -1,0 +1,1 @@
+/tmp/hD-build-head/hs_bench -n 3000
