@@ -30,6 +30,6 @@ run fail-1e4     -n 10000 -s 4 -l $LAT -m 1000 --fail 0.3 --fail-wait 120 --rest
 run partition-1e4 -n 10000 -s 7 -l $LAT -m 1000 --partition 0.5 --partition-time 300 --partition-wait 900 --settle 60
 run scale-1e5    -n 100000 -s 5 -l $LAT -m 100000 --lookup-rate 20000 --join-rate 1000 --bootstrap 0 --settle 60
 if [ $MILLION = 1 ]; then
-  run scale-1e6  -n 1000000 -s 6 -l $LAT -m 1000000 --lookup-rate 100000 --join-rate 10000 --bootstrap 0 --settle 60
+  run scale-1e6  -n 1000000 -s 6 -l $LAT -m 1000000 --lookup-rate 100000 --join-rate 20000 --bootstrap 0 --settle 60
 fi
 python3 bench/report.py "$OUT" "$DAY"
