@@ -128,25 +128,9 @@ static json_t *stats_json(const rn_node_stats *s)
 static json_t *sec_json(const rn_sec_stats *s)
 {
 	json_t *o = json_object();
-	FIELD(o, s, hs_init_sent);
-	FIELD(o, s, hs_resp_sent);
-	FIELD(o, s, hs_init_ok);
-	FIELD(o, s, hs_resp_ok);
-	FIELD(o, s, hs_cookie_sent);
-	FIELD(o, s, hs_bad_cert);
-	FIELD(o, s, hs_other_group);
-	FIELD(o, s, hs_expired);
-	FIELD(o, s, hs_bad_sig);
-	FIELD(o, s, hs_wrong_id);
-	FIELD(o, s, hs_stale);
-	FIELD(o, s, hs_unexpected);
-	FIELD(o, s, hs_rekeys);
-	FIELD(o, s, hs_expired_sess);
-	FIELD(o, s, data_ok);
-	FIELD(o, s, data_unknown);
-	FIELD(o, s, data_replay);
-	FIELD(o, s, data_auth_fail);
-	FIELD(o, s, tx_nosess);
+#define SEC_FIELD(f) FIELD(o, s, f);
+	RN_SEC_STATS_FIELDS(SEC_FIELD)
+#undef SEC_FIELD
 	return o;
 }
 

@@ -70,6 +70,19 @@ typedef struct rn_sec_stats {
 	uint32_t tx_nosess;       /* messages to a peer without a session */
 } rn_sec_stats;
 
+/* Every field of rn_sec_stats, in order, for code that lists them (JSON
+ * in ringnetd and ringsim): X(name) each. */
+#define RN_SEC_STATS_FIELDS(X)                                                 \
+	X(hs_init_sent) X(hs_resp_sent) X(hs_init_ok) X(hs_resp_ok)            \
+	X(hs_cookie_sent) X(hs_bad_cert) X(hs_other_group) X(hs_expired)       \
+	X(hs_bad_sig) X(hs_wrong_id) X(hs_stale) X(hs_unexpected)              \
+	X(hs_rekeys) X(hs_expired_sess) X(data_ok) X(data_unknown)             \
+	X(data_replay) X(data_auth_fail) X(tx_nosess)
+#define RN_SEC_STATS_COUNT_(f) +1
+_Static_assert(sizeof(rn_sec_stats) ==
+		       (0 RN_SEC_STATS_FIELDS(RN_SEC_STATS_COUNT_)) * sizeof(uint32_t),
+	       "RN_SEC_STATS_FIELDS must list every field of rn_sec_stats");
+
 /* How a datagram reached the overlay (rn_node_dispatch). */
 enum rn_via {
 	RN_VIA_PLAIN = 0, /* crypto none: anything */

@@ -166,12 +166,8 @@ static int write_json(const char *path, const sim_params *p,
 	json_object_set_new(o, "route_lost", json_integer((json_int_t)r->route_lost));
 	json_object_set_new(o, "reroutes", json_integer((json_int_t)r->reroutes));
 	json_t *sec = json_object();
-#define SEC(f) json_object_set_new(sec, #f, json_integer(r->sec.f))
-	SEC(hs_init_sent); SEC(hs_resp_sent); SEC(hs_init_ok); SEC(hs_resp_ok);
-	SEC(hs_cookie_sent); SEC(hs_bad_cert); SEC(hs_other_group);
-	SEC(hs_expired); SEC(hs_bad_sig); SEC(hs_wrong_id); SEC(hs_stale);
-	SEC(hs_unexpected); SEC(hs_rekeys); SEC(hs_expired_sess);
-	SEC(data_ok); SEC(data_unknown); SEC(data_replay); SEC(data_auth_fail); SEC(tx_nosess);
+#define SEC(f) json_object_set_new(sec, #f, json_integer(r->sec.f));
+	RN_SEC_STATS_FIELDS(SEC)
 #undef SEC
 	json_object_set_new(o, "security", sec);
 	json_object_set_new(o, "drop_full", json_integer((json_int_t)r->drop_full));

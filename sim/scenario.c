@@ -608,10 +608,9 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 		res->links_dead += st->links_dead;
 		res->links_failed += st->links_failed;
 		const rn_sec_stats *ss = rn_node_sec_stats(w->nodes[i].node);
-		uint32_t *dst = (uint32_t *)&res->sec;
-		const uint32_t *src = (const uint32_t *)ss;
-		for (size_t k = 0; k < sizeof *ss / sizeof(uint32_t); k++)
-			dst[k] += src[k];
+#define ADD(f) res->sec.f += ss->f;
+		RN_SEC_STATS_FIELDS(ADD)
+#undef ADD
 	}
 	res->nodes = p->nodes;
 	res->alive_end = w->oracle.n_alive;
