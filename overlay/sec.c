@@ -212,6 +212,29 @@ static void wire_send(rn_node *n, const rn_ep *to, const uint8_t *buf,
 	n->sh->env->send(n->lg.ctx, to, buf, len);
 }
 
+/* Doubles a bounded array of key-holding entries (4 at first, at most max):
+ * a fresh block, the entries copied, the old block wiped and freed, so no
+ * key is left behind in freed memory as realloc would. Returns the new
+ * block, or NULL (v untouched) when full or out of memory. */
+static void *grow_wiped(void *v, uint32_t *cap, uint32_t max, size_t elem)
+{
+	uint32_t c = *cap ? *cap * 2 : 4;
+	if (c > max)
+		c = max;
+	if (c <= *cap)
+		return NULL;
+	uint8_t *nv = calloc(c, elem);
+	if (!nv)
+		return NULL;
+	if (v) {
+		memcpy(nv, v, *cap * elem);
+		sodium_memzero(v, *cap * elem);
+		free(v);
+	}
+	*cap = c;
+	return nv;
+}
+
 static rn_sess *sess_by_ep(const rn_sec *s, const rn_ep *ep)
 {
 	for (uint32_t i = 0; i < s->n; i++)
@@ -229,6 +252,7 @@ static void sess_remove(rn_sec *s, uint32_t i)
 {
 	sess_wipe(&s->s[i]);
 	s->s[i] = s->s[--s->n];
+	sess_wipe(&s->s[s->n]); /* the moved entry's old copy */
 }
 
 static rn_hs_pending *pend_by_ep(const rn_sec *s, const rn_ep *ep)
@@ -243,6 +267,7 @@ static void pend_remove(rn_sec *s, rn_hs_pending *p)
 {
 	sodium_memzero(p, sizeof *p);
 	*p = s->p[--s->np];
+	sodium_memzero(&s->p[s->np], sizeof *p); /* the moved entry's old copy */
 }
 
 static void refuse(rn_node *n, rn_time now, const rn_ep *from, uint32_t *ctr,
@@ -424,14 +449,11 @@ static void install(rn_node *n, uint32_t now_ms, const rn_ep *ep,
 			sess_remove(s, o);
 		}
 		if (s->n == s->cap) {
-			uint32_t cap = s->cap ? s->cap * 2 : 4;
-			if (cap > st->sessions_max)
-				cap = st->sessions_max;
-			rn_sess *v = realloc(s->s, cap * sizeof *v);
+			rn_sess *v = grow_wiped(s->s, &s->cap, st->sessions_max,
+						sizeof *v);
 			if (!v)
 				return;
 			s->s = v;
-			s->cap = cap;
 		}
 		x = &s->s[s->n++];
 		memset(x, 0, sizeof *x);
@@ -500,14 +522,11 @@ static void send_init(rn_node *n, rn_time now, const rn_ep *to,
 			n->stats.drop_full++;
 		}
 		if (s->np == s->capp) {
-			uint32_t cap = s->capp ? s->capp * 2 : 4;
-			if (cap > st->hs_pending_max)
-				cap = st->hs_pending_max;
-			rn_hs_pending *v = realloc(s->p, cap * sizeof *v);
+			rn_hs_pending *v = grow_wiped(s->p, &s->capp,
+						      st->hs_pending_max, sizeof *v);
 			if (!v)
 				return;
 			s->p = v;
-			s->capp = cap;
 		}
 		p = &s->p[s->np++];
 		memset(p, 0, sizeof *p);
