@@ -71,6 +71,25 @@ void rn_node_free(rn_node *n)
 	free(n);
 }
 
+void rn_node_prefetch(const rn_node *n, int stage)
+{
+	const char *p = (const char *)n;
+	if (stage == 0) {
+		for (size_t off = 0; off < sizeof *n; off += 64)
+			__builtin_prefetch(p + off);
+		__builtin_prefetch(p + sizeof *n - 1);
+		return;
+	}
+	const rn_links *t = &n->links;
+	if (!t->n)
+		return;
+	/* the table is scanned from the front: the hardware prefetcher
+	 * follows once the first lines are in */
+	__builtin_prefetch(t->v);
+	__builtin_prefetch((const char *)t->v + 64);
+	__builtin_prefetch(t->eph);
+}
+
 int rn_node_set_ident(rn_node *n, const rn_ident *id)
 {
 	rn_id cid;

@@ -107,6 +107,11 @@ rn_node *rn_node_new(rn_shared *sh, void *env_ctx, const uint8_t group_id[32],
 		     const uint8_t *vip, size_t vip_len, const rn_ep *own_ep,
 		     rn_time now);
 void rn_node_free(rn_node *n);
+/* A cache hint for a driver that knows which node it will run next (the
+ * simulator, whose nodes far outgrow the caches): stage 0 starts fetching
+ * the node itself, stage 1 its link table, which is worth asking for only
+ * once the node is in the cache (an event later). No effect on behaviour. */
+void rn_node_prefetch(const rn_node *n, int stage);
 /* Crypto real: the node's certificate and key, required before join; the
  * certificate must be for this node's ring id (RN_ERR_INVAL otherwise).
  * Held by reference: keep it alive as long as the node. */

@@ -118,6 +118,19 @@ const rn_heap_item *sim_evq_peek(sim_evq *q)
 	return rn_heap_peek(&q->cur_heap);
 }
 
+void sim_evq_upcoming(const sim_evq *q, const rn_heap_item **next,
+		      const rn_heap_item **after)
+{
+	const rn_heap *h = &q->cur_heap;
+	*next = h->n ? &h->v[0] : NULL;
+	*after = NULL;
+	/* children of the 4-ary heap's root: v[1..4] */
+	for (size_t i = 1; i <= 4 && i < h->n; i++)
+		if (!*after || h->v[i].key < (*after)->key ||
+		    (h->v[i].key == (*after)->key && h->v[i].seq < (*after)->seq))
+			*after = &h->v[i];
+}
+
 int sim_evq_pop(sim_evq *q, rn_heap_item *out)
 {
 	refill(q);

@@ -48,6 +48,11 @@ void sim_evq_deinit(sim_evq *q);
 int sim_evq_push(sim_evq *q, uint64_t key, uint64_t seq, uint64_t val);
 /* The least event, or NULL if none; may advance the wheel. */
 const rn_heap_item *sim_evq_peek(sim_evq *q);
+/* Prefetch hints, without advancing the wheel: *next is the least event
+ * of the current bucket, *after the least of its children in the heap
+ * (most often the one after it); NULL when there is none. */
+void sim_evq_upcoming(const sim_evq *q, const rn_heap_item **next,
+		      const rn_heap_item **after);
 /* Removes the least event into *out: 0, or RN_ERR_NOTFOUND if empty. */
 int sim_evq_pop(sim_evq *q, rn_heap_item *out);
 static inline size_t sim_evq_len(const sim_evq *q) { return q->n; }

@@ -14,6 +14,7 @@
 
 #include "../core/env.h"
 #include "scenario.h"
+#include "world.h"
 
 static const char usage[] =
 	"Usage: ringsim [OPTIONS]\n"
@@ -325,7 +326,7 @@ int main(int argc, char **argv)
 		uint32_t u;
 		switch (c) {
 		case 'n':
-			if (parse_u32(optarg, 1, 4000000, &p.nodes))
+			if (parse_u32(optarg, 1, SIM_NODES_MAX, &p.nodes))
 				return bad("--nodes", optarg, "1 to 4000000");
 			break;
 		case 's': {

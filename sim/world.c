@@ -4,6 +4,10 @@
  *   EV_PKT    pointer to a sim_pkt (from the pool, 16-byte aligned)
  *   EV_TIMER  node << 4
  *   EV_SCRIPT (type << 32 | arg) << 4 ... packed as below
+ * and in its sequence number: the push count << SEQ_NODE_BITS | the node
+ * the event is for. The count alone orders events (it is unique), so the
+ * node bits change no order; they let the loop prefetch the next event's
+ * node without first touching its datagram (see prefetch_upcoming).
  */
 #include "world.h"
 
@@ -20,6 +24,10 @@
 #include "../overlay/hs.h"
 
 enum { EV_PKT = 0, EV_TIMER = 1, EV_SCRIPT = 2 };
+
+#define SEQ_NODE_BITS 24 /* > log2 of ringsim's 4e6 nodes */
+#define SEQ_NODE_MASK ((1u << SEQ_NODE_BITS) - 1)
+_Static_assert(SIM_NODES_MAX <= SEQ_NODE_MASK + 1ull, "node bits of seq");
 
 typedef struct sim_pkt {
 	uint32_t from, to;
@@ -133,6 +141,11 @@ static void pkt_pool_deinit(sim_pkt_pool *p)
 	memset(p, 0, sizeof *p);
 }
 
+static uint64_t next_seq(sim_world *w, uint32_t node)
+{
+	return w->seq++ << SEQ_NODE_BITS | node;
+}
+
 static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf,
 		     size_t len)
 {
@@ -167,7 +180,8 @@ static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf,
 	double ms = sim_latency_oneway_ms(&w->lat, a->host, b->host) +
 		    a->access_ms + b->access_ms;
 	rn_time at = w->now + (rn_time)(ms * 1000.0);
-	if (sim_evq_push(&w->events, at, w->seq++, (uint64_t)(uintptr_t)p)) {
+	if (sim_evq_push(&w->events, at, next_seq(w, dst),
+			  (uint64_t)(uintptr_t)p)) {
 		pkt_free(&w->pkts, p);
 		w->pkts_lost++;
 	}
@@ -187,7 +201,7 @@ static void env_set_deadline(void *ctx, rn_time t)
 	if (t == sn->deadline)
 		return;
 	sn->deadline = t;
-	sim_evq_push(&w->events, t, w->seq++, ((uint64_t)i << 4) | EV_TIMER);
+	sim_evq_push(&w->events, t, next_seq(w, i), ((uint64_t)i << 4) | EV_TIMER);
 }
 
 static void env_random(void *ctx, uint8_t *buf, size_t len)
@@ -229,6 +243,10 @@ int sim_world_init(sim_world *w, const rn_settings *s, uint64_t seed,
 		   size_t errlen)
 {
 	memset(w, 0, sizeof *w);
+	if (n_nodes > SIM_NODES_MAX) {
+		snprintf(err, errlen, "at most %u nodes", SIM_NODES_MAX);
+		return -1;
+	}
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium did not initialise");
 		return -1;
@@ -420,7 +438,52 @@ void sim_world_leave(sim_world *w, uint32_t i)
 void sim_world_schedule(sim_world *w, rn_time t, uint32_t type, uint32_t arg)
 {
 	uint64_t v = (((uint64_t)type << 32 | arg) << 4) | EV_SCRIPT;
-	sim_evq_push(&w->events, t, w->seq++, v);
+	sim_evq_push(&w->events, t, next_seq(w, 0), v);
+}
+
+/* A million nodes' state is far larger than the caches, and each event
+ * lands on a random node: most of an event's time went to waiting for its
+ * node, its link table and its datagram. The queue knows what comes next,
+ * so fetch ahead in two stages while the current event runs: the node slot
+ * of the event after next, and the node, link table and datagram of the
+ * next (its slot was fetched one event earlier). A hint only: an event
+ * pushed meanwhile may come first, and nothing is read that is not needed
+ * anyway. */
+static void prefetch_upcoming(const sim_world *w)
+{
+	const rn_heap_item *next, *after;
+	sim_evq_upcoming(&w->events, &next, &after);
+	if (after)
+		__builtin_prefetch(&w->nodes[after->seq & SEQ_NODE_MASK]);
+	if (!next)
+		return;
+	const sim_node *sn = &w->nodes[next->seq & SEQ_NODE_MASK];
+	switch (next->val & 15) {
+	case EV_PKT:
+		__builtin_prefetch((const void *)(uintptr_t)next->val);
+		break;
+	case EV_TIMER:
+		if (sn->deadline != next->key)
+			return; /* stale: will be skipped */
+		break;
+	default:
+		return;
+	}
+	if (sn->node)
+		rn_node_prefetch(sn->node, 0);
+}
+
+/* Stage three, after an event: the link table of the next one, whose node
+ * was fetched while the event ran. */
+static void prefetch_links(const sim_world *w)
+{
+	const rn_heap_item *next, *after;
+	sim_evq_upcoming(&w->events, &next, &after);
+	if (!next || (next->val & 15) == EV_SCRIPT)
+		return;
+	const rn_node *nd = w->nodes[next->seq & SEQ_NODE_MASK].node;
+	if (nd)
+		rn_node_prefetch(nd, 1);
 }
 
 void sim_world_run_until(sim_world *w, rn_time t)
@@ -431,6 +494,7 @@ void sim_world_run_until(sim_world *w, rn_time t)
 		if (!top || top->key > t)
 			break;
 		sim_evq_pop(&w->events, &it);
+		prefetch_upcoming(w);
 		w->now = it.key;
 		switch (it.val & 15) {
 		case EV_PKT: {
@@ -468,6 +532,7 @@ void sim_world_run_until(sim_world *w, rn_time t)
 			break;
 		}
 		}
+		prefetch_links(w);
 	}
 	if (w->now < t)
 		w->now = t;

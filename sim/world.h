@@ -32,6 +32,9 @@ enum sim_node_flag {
 	SIM_SIDE_B = 4,       /* partition side */
 };
 
+/* Most nodes one world holds (ringsim --nodes). */
+#define SIM_NODES_MAX 4000000u
+
 typedef struct sim_node {
 	rn_node *node;
 	rn_time deadline;
