@@ -25,6 +25,11 @@ const char *rn_strerror(int err)
 	case RN_ERR_AUTH: return "authentication failed";
 	case RN_ERR_REPLAY: return "replayed or too old";
 	case RN_ERR_REKEY: return "key used up, rekey needed";
+	case RN_ERR_PERM: return "not permitted for this member";
+	case RN_ERR_EXPIRED: return "lease expired or out of range";
+	case RN_ERR_CONFLICT: return "held by another value";
+	case RN_ERR_STALE: return "older than the value held";
+	case RN_ERR_TIMEOUT: return "timed out";
 	default: return "unknown error";
 	}
 }

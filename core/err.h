@@ -28,6 +28,11 @@ enum {
 	RN_ERR_AUTH = -18,         /* AEAD authentication failed */
 	RN_ERR_REPLAY = -19,       /* counter seen or behind the window */
 	RN_ERR_REKEY = -20,        /* key used up: counter at its limit */
+	RN_ERR_PERM = -21,         /* not this member's to write (DHT rules) */
+	RN_ERR_EXPIRED = -22,      /* lease over, too long, or from the future */
+	RN_ERR_CONFLICT = -23,     /* exclusive key held by another value */
+	RN_ERR_STALE = -24,        /* older than what is held */
+	RN_ERR_TIMEOUT = -25,      /* no answer in time */
 };
 
 const char *rn_strerror(int err);

@@ -136,6 +136,18 @@ void rn_mp_pack_bin(msgpack_packer *pk, const void *p, size_t n)
 	msgpack_pack_bin_body(pk, p, n);
 }
 
+int rn_mp_header(const msgpack_object *o, uint32_t version, uint8_t *type)
+{
+	uint32_t t, v;
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 2 ||
+	    rn_mp_get_u32(o, 0, 255, &t) || rn_mp_get_u32(o, 1, 255, &v))
+		return RN_ERR_PROTO;
+	if (v != version)
+		return RN_ERR_VERSION;
+	*type = (uint8_t)t;
+	return 0;
+}
+
 int rn_mp_array(const msgpack_object *o, uint32_t min_len, uint32_t max_len)
 {
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < min_len ||

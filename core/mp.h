@@ -34,6 +34,11 @@ int rn_mp_unpack(msgpack_zone *zone, const uint8_t *p, size_t len,
 void rn_mp_packer_init(msgpack_packer *pk, rn_writer *w);
 void rn_mp_pack_bin(msgpack_packer *pk, const void *p, size_t n);
 
+/* The head every message shares, [type, version, ...]: RN_ERR_PROTO unless
+ * o is an array of at least two with a type of 0..255, RN_ERR_VERSION
+ * unless its version is `version`. */
+int rn_mp_header(const msgpack_object *o, uint32_t version, uint8_t *type);
+
 /* Getters over an array object a; each returns 0 or RN_ERR_PROTO. */
 int rn_mp_array(const msgpack_object *o, uint32_t min_len, uint32_t max_len);
 int rn_mp_get_u64(const msgpack_object *a, uint32_t i, uint64_t max,

@@ -104,19 +104,14 @@ int rn_hs_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 		 rn_hs_msg *m)
 {
 	msgpack_object o;
-	uint32_t t, v;
 	memset(m, 0, sizeof *m);
 	msgpack_zone_clear(zone);
 	int rc = rn_mp_unpack(zone, buf, len, &o);
+	if (!rc)
+		rc = rn_mp_header(&o, RN_PROTO_VERSION, &m->type);
 	if (rc)
 		return rc;
-	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size < 2 ||
-	    rn_mp_get_u32(&o, 0, 255, &t) || rn_mp_get_u32(&o, 1, 255, &v))
-		return RN_ERR_PROTO;
-	if (v != RN_PROTO_VERSION)
-		return RN_ERR_VERSION;
-	m->type = (uint8_t)t;
-	switch (t) {
+	switch (m->type) {
 	case RN_HS_INIT:
 		return decode_init(&o, m);
 	case RN_HS_RESP:

@@ -110,15 +110,11 @@ int rn_msg_encode(const rn_msg *m, uint8_t *buf, size_t cap, size_t *len)
 /* Checks [type, version, ...] with the element count expected for type. */
 static int check_header(const msgpack_object *o, uint32_t n, uint8_t *type)
 {
-	uint32_t t, v;
-	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 2 ||
-	    rn_mp_get_u32(o, 0, 255, &t) || rn_mp_get_u32(o, 1, 255, &v))
-		return RN_ERR_PROTO;
-	if (v != RN_PROTO_VERSION)
-		return RN_ERR_VERSION;
+	int rc = rn_mp_header(o, RN_PROTO_VERSION, type);
+	if (rc)
+		return rc;
 	if (n && o->via.array.size != n)
 		return RN_ERR_PROTO;
-	*type = (uint8_t)t;
 	return 0;
 }
 

@@ -39,10 +39,14 @@ void rn_near_recompute(rn_node *n, rn_time now)
 			near = cnt < k || total - 1 - cnt < k;
 			cnt++;
 		}
-		if (near != !!(l->flags & RN_LF_NEAR))
+		if (near != !!(l->flags & RN_LF_NEAR)) {
 			l->flags ^= RN_LF_NEAR;
+			n->near_changed = 1;
+		}
 	}
 	uint32_t now_ms = rn_ms(n, now);
+	if (n->near_changed && n->upper)
+		rn_node_want_deadline(n, now, now_ms);
 	/* Gains need no announcement: a newcomer gets our list in answer to
 	 * its HELLO and says HELLO to everyone in its own window. Losses do,
 	 * even when no replacement is in sight yet: our other neighbours may

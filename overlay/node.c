@@ -90,6 +90,49 @@ void rn_node_prefetch(const rn_node *n, int stage)
 	__builtin_prefetch(t->eph);
 }
 
+void rn_node_set_upper(rn_node *n, const rn_upper *u)
+{
+	n->upper = u;
+	n->near_changed = 1;
+}
+
+int rn_node_route_body(rn_node *n, rn_time now, const rn_id *dst,
+		       int closest, const uint8_t *body, size_t len)
+{
+	if (n->state != RN_NODE_JOINED)
+		return RN_ERR_STATE;
+	if (len > RN_BODY_MAX)
+		return RN_ERR_TOOBIG;
+	n->now = now;
+	return rn_route_send(n, now, dst,
+			     closest ? RN_ROUTE_CLOSEST : RN_ROUTE_EXACT, body,
+			     len, -1, 0u);
+}
+
+uint32_t rn_node_now_ms(const rn_node *n, rn_time now)
+{
+	return rn_ms(n, now);
+}
+
+uint64_t rn_node_unix_ms(const rn_node *n, rn_time now)
+{
+	return (uint64_t)((int64_t)(now / 1000u) + n->sh->unix_offset_ms);
+}
+
+void rn_node_upper_wake(rn_node *n, rn_time now, uint32_t t_ms)
+{
+	rn_node_want_deadline(n, now, t_ms);
+}
+
+uint32_t rn_node_near_ids(const rn_node *n, rn_id *out, uint32_t max)
+{
+	uint32_t c = 0;
+	for (uint32_t i = 0; i < n->links.n && c < max; i++)
+		if (n->links.v[i].flags & RN_LF_NEAR)
+			rn_id_add(&out[c++], &n->id, &n->links.v[i].off);
+	return c;
+}
+
 int rn_node_set_ident(rn_node *n, const rn_ident *id)
 {
 	rn_id cid;
@@ -291,6 +334,7 @@ void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead)
 	if (l->flags & RN_LF_NEAR) {
 		n->n_neigh_lost++;
 		n->near_lost = 1;
+		n->near_changed = 1;
 	}
 	if (dead == 1) {
 		n->stats.links_dead++;
@@ -780,6 +824,12 @@ void rn_node_on_timeout(rn_node *n, rn_time now)
 	next = rn_ms_min(next, rn_far_tick(n, now, now_ms));
 	if (n->n_lost)
 		next = rn_ms_min(next, rn_lost_tick(n, now, now_ms));
+	if (n->upper) {
+		int changed = n->near_changed;
+		n->near_changed = 0;
+		next = rn_ms_min(next, n->upper->tick(n->upper->ctx, now, now_ms,
+						      changed));
+	}
 	if (rn_ms_due(next, now_ms))
 		next = now_ms + 1;
 	n->in_tick = 0;

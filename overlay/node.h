@@ -134,6 +134,37 @@ int rn_node_lookup(rn_node *n, rn_time now, const rn_id *dst, uint64_t qid);
  * comes back as RN_EV_TRACE_DONE with the same qid. */
 int rn_node_trace(rn_node *n, rn_time now, const rn_id *dst, uint64_t qid);
 
+/* The layer above the ring (the DHT, dht/dht.h), attached to one node.
+ * Routed bodies whose type is RN_BODY_UPPER_MIN or more are not the
+ * overlay's: where one is delivered, the node hands it to on_routed. tick
+ * runs inside every rn_node_on_timeout, near_changed set when the node's
+ * near set changed since the last tick; it returns the next time (ms on the
+ * node's clock, rn_node_now_ms) it wants to run. Callbacks may send through
+ * rn_node_route_body and ask for an earlier tick with rn_node_upper_wake. */
+typedef struct rn_upper {
+	void *ctx;
+	void (*on_routed)(void *ctx, rn_time now, const rn_id *src,
+			  const uint8_t *body, size_t len, uint8_t hops);
+	uint32_t (*tick)(void *ctx, rn_time now, uint32_t now_ms,
+			 int near_changed);
+} rn_upper;
+#define RN_BODY_UPPER_MIN 16
+void rn_node_set_upper(rn_node *n, const rn_upper *u); /* NULL detaches */
+/* Routes body to dst: exactly (only the node with that id takes it) or to
+ * the node closest to dst. 0, or an error (RN_ERR_TOOBIG, ...). */
+int rn_node_route_body(rn_node *n, rn_time now, const rn_id *dst,
+		       int closest, const uint8_t *body, size_t len);
+/* The node's clock in ms, as the upper layer's tick sees it. */
+uint32_t rn_node_now_ms(const rn_node *n, rn_time now);
+/* Unix time in ms at now (rn_shared's unix_offset_ms): for certificates
+ * and DHT leases. */
+uint64_t rn_node_unix_ms(const rn_node *n, rn_time now);
+/* Run the upper layer's tick at t_ms (or earlier if it is due anyway). */
+void rn_node_upper_wake(rn_node *n, rn_time now, uint32_t t_ms);
+/* The ids of the near set (ring neighbours), at most max; returns how
+ * many. A node that has not joined has none. */
+uint32_t rn_node_near_ids(const rn_node *n, rn_id *out, uint32_t max);
+
 const rn_id *rn_node_id(const rn_node *n);
 int rn_node_state(const rn_node *n);
 const rn_node_stats *rn_node_get_stats(const rn_node *n);

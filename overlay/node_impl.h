@@ -74,6 +74,8 @@ struct rn_node {
 	rn_node_stats stats;
 	rn_time now;             /* time of the input being handled */
 	rn_sec *sec;             /* crypto real: sessions and handshakes */
+	const rn_upper *upper;   /* the layer above (the DHT), or NULL */
+	uint8_t near_changed;    /* for upper: near set changed since tick */
 	const rn_ident *ident;   /* crypto real: our certificate and key */
 };
 

@@ -190,9 +190,17 @@ static int trace_append(rn_node *n, const rn_msg *m, uint16_t rtt_ms,
 	return rn_msg_encode(&m2, out, cap, out_len);
 }
 
+/* A body is [type, version, ...] with a small type: its second byte. */
+static unsigned body_type(const rn_msg *m)
+{
+	return m->u.routed.body_len > 1 && m->u.routed.body[1] < 0x80
+		       ? m->u.routed.body[1]
+		       : 0;
+}
+
 static int is_trace(const rn_msg *m)
 {
-	return m->u.routed.body_len > 1 && m->u.routed.body[1] == RN_BODY_TRACE;
+	return body_type(m) == RN_BODY_TRACE;
 }
 
 /* Routes an already-encoded message (hops already counted) from here. */
@@ -265,6 +273,16 @@ static void deliver(rn_node *n, rn_time now, const rn_msg *m)
 		n->stats.drop_noroute++;
 		return;
 	}
+	if (body_type(m) >= RN_BODY_UPPER_MIN) {
+		if (n->upper)
+			n->upper->on_routed(n->upper->ctx, now, &m->u.routed.src,
+					    m->u.routed.body,
+					    m->u.routed.body_len,
+					    m->u.routed.hops);
+		else
+			n->stats.drop_decode++;
+		return;
+	}
 	if (rn_body_decode(&n->sh->zone, m->u.routed.body,
 			   m->u.routed.body_len, &b)) {
 		n->stats.drop_decode++;
@@ -319,10 +337,11 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 	uint8_t buf[RN_DGRAM_MAX];
 	size_t len;
 
-	/* Maintenance is everything but application data: here, lookups. */
-	int maint = !(m.u.routed.body_len > 1 &&
-		      m.u.routed.body[1] >= RN_BODY_LOOKUP &&
-		      m.u.routed.body[1] <= RN_BODY_TRACE_REPLY);
+	/* Maintenance is everything but application data: lookups, traces
+	 * and the upper layer's bodies (the DHT). */
+	unsigned bt = body_type(&m);
+	int maint = !((bt >= RN_BODY_LOOKUP && bt <= RN_BODY_TRACE_REPLY) ||
+		      bt >= RN_BODY_UPPER_MIN);
 	unsigned flags = maint ? RN_ROUTE_F_MAINT : 0u;
 	if (m.u.routed.hop_seq == 0) {
 		flags |= RN_ROUTE_F_NOACK;

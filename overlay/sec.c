@@ -103,11 +103,6 @@ struct rn_sec {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static uint64_t unix_ms(const rn_node *n, rn_time now)
-{
-	return (uint64_t)((int64_t)(now / 1000u) + n->sh->unix_offset_ms);
-}
-
 static void put32(crypto_generichash_state *h, uint32_t v)
 {
 	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
@@ -290,7 +285,7 @@ static int check_cert(rn_node *n, rn_time now, const rn_ep *from,
 		refuse(n, now, from, &ss->hs_bad_cert, "certificate does not decode");
 		return -1;
 	}
-	int rc = rn_cert_verify(out, n->sh->group_pk, unix_ms(n, now) / 1000u);
+	int rc = rn_cert_verify(out, n->sh->group_pk, rn_node_unix_ms(n, now) / 1000u);
 	switch (rc) {
 	case 0:
 		break;
@@ -330,7 +325,7 @@ static int session_cert(rn_node *n, rn_time now, const rn_ep *from,
 		       "rekey without a session");
 		return -1;
 	}
-	uint64_t t = unix_ms(n, now) / 1000u;
+	uint64_t t = rn_node_unix_ms(n, now) / 1000u;
 	if (t < x->cert.not_before || t > x->cert.not_after) {
 		refuse(n, now, from, &ss->hs_expired, "certificate expired");
 		return -1;
@@ -551,7 +546,7 @@ static void send_init(rn_node *n, rn_time now, const rn_ep *to,
 	m.idx_i = p->idx_i;
 	m.dst = p->dst;
 	memcpy(m.eph, p->e_pk, RN_HS_EPH_LEN);
-	m.ts_ms = unix_ms(n, now);
+	m.ts_ms = rn_node_unix_ms(n, now);
 	m.has_cookie = p->has_cookie;
 	memcpy(m.cookie, p->cookie, sizeof m.cookie);
 	rn_sess *x = sess_by_ep(s, to);
@@ -737,7 +732,7 @@ static void on_init(rn_node *n, rn_time now, const rn_ep *from,
 		refuse(n, now, from, &ss->hs_bad_sig, "INIT signature does not verify");
 		return;
 	}
-	uint64_t now_unix = unix_ms(n, now);
+	uint64_t now_unix = rn_node_unix_ms(n, now);
 	uint64_t skew = n->sh->settings->handshake_skew_ms;
 	rn_sess *x = sess_by_ep(s, from);
 	if (m->ts_ms + skew < now_unix || m->ts_ms > now_unix + skew ||

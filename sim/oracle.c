@@ -119,3 +119,21 @@ uint32_t sim_oracle_pred(const sim_oracle *o, uint32_t r)
 	uint32_t p = r ? scan_down(o, r - 1) : UINT32_MAX;
 	return p != UINT32_MAX ? p : scan_down(o, o->n - 1);
 }
+
+int sim_oracle_find(const sim_oracle *o, const rn_id *id, uint32_t *rank)
+{
+	uint32_t lo = 0, hi = o->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = rn_id_cmp(&o->ids[mid], id);
+		if (c == 0) {
+			*rank = mid;
+			return 0;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}

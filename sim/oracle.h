@@ -30,5 +30,7 @@ int sim_oracle_is_alive(const sim_oracle *o, uint32_t rank);
  * is the only one; UINT32_MAX if none is alive. */
 uint32_t sim_oracle_succ(const sim_oracle *o, uint32_t rank);
 uint32_t sim_oracle_pred(const sim_oracle *o, uint32_t rank);
+/* The rank of id: 0, or -1 if no node has it. */
+int sim_oracle_find(const sim_oracle *o, const rn_id *id, uint32_t *rank);
 
 #endif

@@ -54,6 +54,18 @@ static const char usage[] =
 	"      --partition-time S  how long the split lasts (60)\n"
 	"      --partition-wait S  seconds to wait for the merge (900)\n"
 	"      --loss P            datagram loss probability (0)\n"
+	"DHT (docs/dht.md):\n"
+	"      --dht               every node runs the DHT and publishes its member\n"
+	"                          record when it has joined; records are audited\n"
+	"                          for loss (every minute of churn, after --fail)\n"
+	"      --dht-replicas R    copies of each record, 1 to 17 (default 8)\n"
+	"      --dht-ttl S         lease of the member records, refreshed at 2/3\n"
+	"                          of it (default 3600)\n"
+	"      --dht-gets M        gets of random members' records: during churn\n"
+	"                          if there is churn, else on the stable ring (0)\n"
+	"      --dht-get-rate R    gets per second on the stable ring (100)\n"
+	"      --dht-claims K      then K members claim an address of 10.200/16 at\n"
+	"                          once with create, another on conflict (0)\n"
 	"Output:\n"
 	"  -j, --json FILE         write the results as JSON ('-' for stdout)\n"
 	"  -q, --quiet             no progress line on stderr\n"
@@ -98,6 +110,43 @@ static const char *far_name(uint32_t k)
 {
 	static const char *const n[] = {"fingers2", "fingers1", "symphony", "none"};
 	return k < 4 ? n[k] : "?";
+}
+
+static void dht_json(json_t *o, const sim_params *p, const sim_dht_results *d)
+{
+#define I(k, v) json_object_set_new(o, k, json_integer((json_int_t)(v)))
+#define R(k, v) json_object_set_new(o, k, json_real(v))
+	I("dht_replicas", d->replicas);
+	I("dht_ttl_s", p->dht.ttl_s);
+	I("dht_records_published", d->published);
+	I("dht_records_acknowledged", d->published_ok);
+	I("dht_gets", d->gets);
+	I("dht_gets_excluded", d->gets_excluded);
+	R("dht_get_success_ratio", ratio(d->gets_ok_first, d->gets));
+	R("dht_get_success_ratio_retry", ratio(d->gets_ok_retry, d->gets));
+	R("dht_get_latency_mean_s", d->get_latency_mean_s);
+	R("dht_get_latency_p50_s", d->get_latency_p50_s);
+	R("dht_get_latency_p99_s", d->get_latency_p99_s);
+	I("dht_audits", d->audits);
+	I("dht_records_lost", d->records_lost);
+	I("dht_records_lost_worst_audit", d->lost_worst_audit);
+	if (p->fail_fraction > 0)
+		I("dht_fail_records_lost", d->fail_records_lost);
+	if (p->dht.claims) {
+		I("dht_lease_claims", d->claims);
+		I("dht_lease_claims_done", d->claims_done);
+		I("dht_lease_duplicates", d->lease_duplicates);
+		I("dht_lease_conflicts", d->claim_conflicts);
+		I("dht_lease_renew_conflicts", d->renew_conflicts);
+		R("dht_lease_time_median_s", d->lease_time_median_s);
+		R("dht_lease_time_p99_s", d->lease_time_p99_s);
+	}
+	I("dht_bad_records", d->bad_records);
+	I("dht_store_records_sent", d->store_recs_sent);
+	I("dht_handoff_records", d->handoff_recs);
+	I("dht_read_repairs", d->repaired);
+#undef I
+#undef R
 }
 
 static int write_json(const char *path, const sim_params *p,
@@ -164,6 +213,8 @@ static int write_json(const char *path, const sim_params *p,
 					    ? json_real(r->partition_merge_s)
 					    : json_null());
 	}
+	if (p->dht.on)
+		dht_json(o, p, &r->dht);
 	json_object_set_new(o, "route_lost", json_integer((json_int_t)r->route_lost));
 	json_object_set_new(o, "reroutes", json_integer((json_int_t)r->reroutes));
 	json_t *sec = json_object();
@@ -270,6 +321,33 @@ static void summary(const sim_params *p, const sim_results *r)
 			       r->partition_side_b, r->alive_end, p->partition_s,
 			       p->partition_wait_s);
 	}
+	if (p->dht.on) {
+		const sim_dht_results *d = &r->dht;
+		printf("  dht           r %u; %llu of %llu records acknowledged; "
+		       "%llu lost (worst audit %llu of %llu audits)\n",
+		       d->replicas, (unsigned long long)d->published_ok,
+		       (unsigned long long)d->published,
+		       (unsigned long long)d->records_lost,
+		       (unsigned long long)d->lost_worst_audit,
+		       (unsigned long long)d->audits);
+		if (d->gets)
+			printf("  dht gets      %llu: %.4f%% first try, %.4f%% with "
+			       "one retry; latency p50 %.3f s, p99 %.3f s\n",
+			       (unsigned long long)d->gets,
+			       100.0 * ratio(d->gets_ok_first, d->gets),
+			       100.0 * ratio(d->gets_ok_retry, d->gets),
+			       d->get_latency_p50_s, d->get_latency_p99_s);
+		if (p->fail_fraction > 0)
+			printf("  dht failure   %llu records without a surviving "
+			       "copy\n", (unsigned long long)d->fail_records_lost);
+		if (p->dht.claims)
+			printf("  dht claims    %u of %u leased, %u duplicates, "
+			       "%llu conflicts; time to a lease p50 %.3f s, p99 "
+			       "%.3f s\n", d->claims_done, d->claims,
+			       d->lease_duplicates,
+			       (unsigned long long)d->claim_conflicts,
+			       d->lease_time_median_s, d->lease_time_p99_s);
+	}
 	printf("  ring          %s (%u of %u nodes placed)\n",
 	       r->ring_consistent ? "consistent" : "INCONSISTENT",
 	       r->consistent_nodes, r->alive_end);
@@ -289,7 +367,8 @@ int main(int argc, char **argv)
 	enum {
 		O_FAR = 256, O_CRYPTO, O_NEAR_K, O_JOIN_RATE, O_BOOT, O_SETTLE, O_IDLE,
 		O_LRATE, O_CHURN, O_CHURN_T, O_GRACE, O_FAIL, O_FAIL_WAIT, O_LOSS, O_RESTART,
-		O_PART, O_PART_T, O_PART_WAIT,
+		O_PART, O_PART_T, O_PART_WAIT, O_DHT, O_DHT_R, O_DHT_TTL, O_DHT_GETS,
+		O_DHT_GRATE, O_DHT_CLAIMS,
 	};
 	static const struct option opts[] = {
 		{"nodes", required_argument, 0, 'n'},
@@ -318,6 +397,12 @@ int main(int argc, char **argv)
 		{"partition", required_argument, 0, O_PART},
 		{"partition-time", required_argument, 0, O_PART_T},
 		{"partition-wait", required_argument, 0, O_PART_WAIT},
+		{"dht", no_argument, 0, O_DHT},
+		{"dht-replicas", required_argument, 0, O_DHT_R},
+		{"dht-ttl", required_argument, 0, O_DHT_TTL},
+		{"dht-gets", required_argument, 0, O_DHT_GETS},
+		{"dht-get-rate", required_argument, 0, O_DHT_GRATE},
+		{"dht-claims", required_argument, 0, O_DHT_CLAIMS},
 		{0, 0, 0, 0},
 	};
 	int c;
@@ -445,6 +530,29 @@ int main(int argc, char **argv)
 			if (parse_dbl(optarg, 1, 1e6, &p.partition_wait_s))
 				return bad("--partition-wait", optarg,
 					   "seconds >= 1");
+			break;
+		case O_DHT:
+			p.dht.on = 1;
+			break;
+		case O_DHT_R:
+			if (parse_u32(optarg, 1, 17, &p.dht.settings.replicas))
+				return bad("--dht-replicas", optarg, "1 to 17");
+			break;
+		case O_DHT_TTL:
+			if (parse_u32(optarg, 60, 86400, &p.dht.ttl_s))
+				return bad("--dht-ttl", optarg, "60 to 86400 seconds");
+			break;
+		case O_DHT_GETS:
+			if (parse_u32(optarg, 0, 10000000, &p.dht.gets))
+				return bad("--dht-gets", optarg, "0 to 10000000");
+			break;
+		case O_DHT_GRATE:
+			if (parse_dbl(optarg, 0.001, 1e9, &p.dht.get_rate))
+				return bad("--dht-get-rate", optarg, "a rate above 0");
+			break;
+		case O_DHT_CLAIMS:
+			if (parse_u32(optarg, 0, 65536, &p.dht.claims))
+				return bad("--dht-claims", optarg, "0 to 65536");
 			break;
 		case ':':
 			fprintf(stderr, "ringsim: option %s needs a value\n"

@@ -23,6 +23,8 @@ enum {
 	S_LOOKUP = 3,
 	S_LOOKUP_TIMEOUT = 4,
 	S_DEPART = 5,
+	S_DHT_GET = 6,
+	S_DHT_AUDIT = 7,
 };
 
 typedef struct lookup {
@@ -49,6 +51,7 @@ typedef struct run {
 	uint32_t lk_churn_from;    /* first lookup of the churn phase */
 	struct timespec t0, last_progress;
 	const char *phase;
+	sim_dht_study *dht;
 } run;
 
 static double wall_since(const struct timespec *a)
@@ -214,6 +217,15 @@ static void on_script(sim_world *w, uint32_t type, uint32_t arg)
 			send_lookup(r, arg);
 		break;
 	}
+	case S_DHT_GET:
+		sim_dht_script(r->dht, arg);
+		break;
+	case S_DHT_AUDIT:
+		if (!r->churn_on)
+			break;
+		sim_dht_audit(r->dht);
+		sim_world_schedule(w, w->now + secs(60), S_DHT_AUDIT, 0);
+		break;
 	case S_DEPART:
 		if (!(w->nodes[arg].flags & SIM_ALIVE) || !r->churn_on)
 			break;
@@ -237,7 +249,8 @@ static void on_script(sim_world *w, uint32_t type, uint32_t arg)
 static void on_event(sim_world *w, uint32_t node, const rn_event *ev)
 {
 	run *r = w->user;
-	(void)node;
+	if (ev->type == RN_EV_JOINED && r->dht)
+		sim_dht_on_joined(r->dht, node);
 	if (ev->type != RN_EV_LOOKUP_DONE)
 		return;
 	uint64_t idx = (ev->qid & ((1ull << 40) - 1)) - 1;
@@ -325,6 +338,7 @@ void sim_params_default(sim_params *p)
 	p->fail_wait_s = 120.0;
 	p->partition_s = 60.0;
 	p->partition_wait_s = 900.0;
+	sim_dht_params_default(&p->dht);
 }
 
 static void run_lookups(run *r, uint32_t count, double rate, rn_time until)
@@ -378,6 +392,8 @@ static int fail_phase(run *r, sim_results *res)
 		crashed[killed++] = i;
 	}
 	res->fail_killed = killed;
+	if (r->dht) /* what no survivor holds is lost, whatever comes next */
+		res->dht.fail_records_lost = sim_dht_audit(r->dht);
 	res->fail_recover_s = until_consistent(r, r->p->fail_wait_s);
 	/* Restart: the same nodes (same virtual IP, so the same ring id)
 	 * come back with fresh state and join again. */
@@ -420,6 +436,50 @@ static void partition_phase(run *r, sim_results *res)
 	res->partition_merge_s = until_consistent(r, r->p->partition_wait_s);
 }
 
+static void run_for(run *r, double s)
+{
+	rn_time end = r->w.now + secs(s);
+	while (r->w.now < end) {
+		sim_world_run_until(&r->w, r->w.now + secs(1));
+		progress(r, 0);
+	}
+}
+
+/* The DHT on the stable ring: the records published as nodes joined are
+ * acknowledged, then (without churn to come) the gets run. */
+static void dht_stable_phase(run *r, int churn_follows)
+{
+	const sim_dht_params *d = &r->p->dht;
+	r->phase = "dht";
+	run_for(r, 10);
+	if (!churn_follows && d->gets) {
+		sim_dht_schedule_gets(r->dht, d->gets, d->get_rate, S_DHT_GET);
+		run_for(r, d->gets / d->get_rate +
+				   4.0 * d->settings.request_rto_ms / 1000.0 + 1);
+	}
+}
+
+/* Last: an audit of the records, then the address claims. */
+static void dht_final_phase(run *r, sim_results *res)
+{
+	const sim_dht_params *d = &r->p->dht;
+	sim_dht_audit(r->dht);
+	if (d->claims) {
+		r->phase = "claims";
+		sim_dht_start_claims(r->dht);
+		rn_time end = r->w.now + secs(300);
+		while (r->w.now < end && sim_dht_claims_pending(r->dht)) {
+			sim_world_run_until(&r->w, r->w.now + secs(1));
+			progress(r, 0);
+		}
+		/* renewals after the claims settle show any duplicate left */
+		run_for(r, 10);
+	}
+	uint64_t fail_lost = res->dht.fail_records_lost;
+	sim_dht_results_get(r->dht, &res->dht);
+	res->dht.fail_records_lost = fail_lost;
+}
+
 int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 {
 	run *r = calloc(1, sizeof *r);
@@ -459,6 +519,10 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 	w->on_script = on_script;
 	w->on_event = on_event;
 	w->loss = p->loss;
+	if (p->dht.on && !(r->dht = sim_dht_study_new(w, &p->dht))) {
+		snprintf(err, errlen, "out of memory for the DHT");
+		goto fail;
+	}
 	r->pending = malloc(total * sizeof *r->pending);
 	r->join_s = malloc(total * sizeof *r->join_s);
 	uint32_t lk_max = p->lookups * (p->churn_s > 0 ? 2u : 1u) + 1;
@@ -526,8 +590,12 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 	if (p->lookups)
 		run_lookups(r, p->lookups, p->lookup_rate, w->now);
 
+	int churn = p->churn.kind != SIM_SESSION_NONE && p->churn_s > 0;
+	if (r->dht)
+		dht_stable_phase(r, churn);
+
 	/* churn */
-	if (p->churn.kind != SIM_SESSION_NONE && p->churn_s > 0) {
+	if (churn) {
 		r->phase = "churn";
 		r->churn_on = 1;
 		uint32_t n_lk0 = r->n_lk;
@@ -541,6 +609,11 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 		rn_time end = w->now + secs(p->churn_s);
 		r->next_new = p->nodes;
 		r->total = total;
+		if (r->dht) {
+			sim_dht_schedule_gets(r->dht, p->dht.gets,
+					      p->dht.gets / p->churn_s, S_DHT_GET);
+			sim_world_schedule(w, w->now + secs(60), S_DHT_AUDIT, 0);
+		}
 		/* lookups spread over the churn period */
 		double rate = p->lookups / p->churn_s;
 		run_lookups(r, p->lookups, rate > 0 ? rate : 1, end);
@@ -560,6 +633,8 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 	res->partition_merge_s = -1.0;
 	if (p->partition_fraction > 0)
 		partition_phase(r, res);
+	if (r->dht)
+		dht_final_phase(r, res);
 
 	/* results */
 	for (uint32_t i = 0; i < r->n_lk; i++) {
@@ -640,6 +715,7 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 				(unsigned long long)w->pkts_by_type[ty]);
 	}
 	sim_world_deinit(w);
+	sim_dht_study_free(r->dht);
 	free(r->pending);
 	free(r->join_s);
 	free(r->lk);
@@ -648,6 +724,7 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 	return 0;
 fail:
 	sim_world_deinit(w);
+	sim_dht_study_free(r->dht);
 	free(r->pending);
 	free(r->join_s);
 	free(r->lk);

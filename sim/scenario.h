@@ -12,6 +12,10 @@
  *   partition (optional) a random fraction of the nodes is cut off from
  *            the rest for partition_s; then the network heals and the time
  *            until the two rings have merged into one is measured
+ * With the DHT study on (dht_study.h), nodes publish their member records
+ * as they join; gets run under churn when there is churn, else on the
+ * stable ring; records are audited every minute of churn, right after the
+ * mass failure and at the end; address claims run last.
  * sim_run is what ringsim's main calls and what the seeded scenario tests
  * call with small numbers.
  */
@@ -24,6 +28,7 @@
 #include "../overlay/settings.h"
 #include "../overlay/sec.h"
 #include "churn.h"
+#include "dht_study.h"
 
 typedef struct sim_params {
 	uint32_t nodes;
@@ -48,6 +53,7 @@ typedef struct sim_params {
 	double partition_wait_s;  /* for the merge after it heals */
 	double loss;
 	int progress;             /* progress line on stderr */
+	sim_dht_params dht;       /* dht.on: the DHT study (dht_study.h) */
 } sim_params;
 
 typedef struct sim_results {
@@ -76,6 +82,7 @@ typedef struct sim_results {
 	uint64_t route_lost, reroutes, drop_noroute, drop_ttl, drop_full;
 	uint64_t links_dead, links_failed;
 	rn_sec_stats sec; /* summed over the live nodes (crypto real) */
+	sim_dht_results dht;
 } sim_results;
 
 void sim_params_default(sim_params *p);

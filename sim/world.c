@@ -335,8 +335,12 @@ void sim_world_deinit(sim_world *w)
 {
 	sim_evq_deinit(&w->events);
 	pkt_pool_deinit(&w->pkts);
-	for (uint32_t i = 0; i < w->n_nodes; i++)
+	for (uint32_t i = 0; i < w->n_nodes; i++) {
+		if (w->dht)
+			rn_dht_free(w->dht[i]);
 		rn_node_free(w->nodes[i].node);
+	}
+	free(w->dht);
 	free(w->nodes);
 	free(w->ctxs);
 	if (w->idents)
@@ -346,6 +350,40 @@ void sim_world_deinit(sim_world *w)
 	sim_oracle_free(&w->oracle);
 	sim_latency_free(&w->lat);
 	rn_shared_deinit(&w->sh);
+}
+
+static void dht_result(void *ctx, uint64_t rid, int op, int status,
+		       const rn_rec *recs, uint32_t n_recs, uint64_t now_unix_ms)
+{
+	uint32_t i;
+	sim_world *w = world_of(ctx, &i);
+	if (w->on_dht)
+		w->on_dht(w, i, rid, op, status, recs, n_recs, now_unix_ms);
+}
+
+int sim_world_enable_dht(sim_world *w, const rn_dht_settings *s,
+			 sim_dht_fn on_dht)
+{
+	if (!w->dht) {
+		w->dht = calloc(w->n_nodes, sizeof *w->dht);
+		if (!w->dht)
+			return RN_ERR_NOMEM;
+	}
+	w->dht_settings = s;
+	w->on_dht = on_dht;
+	return 0;
+}
+
+/* Node i's DHT, on a node just created. */
+static int start_dht(sim_world *w, uint32_t i)
+{
+	uint8_t writer[RN_SIGN_PK_LEN] = {0};
+	const rn_ident *id = w->idents ? &w->idents[i] : NULL;
+	memcpy(writer, rn_node_id(w->nodes[i].node)->b, RN_ID_LEN);
+	w->dht[i] = rn_dht_new(w->nodes[i].node, w->dht_settings, w->group_id,
+			       id ? w->sh.group_pk : NULL, id, writer,
+			       dht_result, &w->ctxs[i]);
+	return w->dht[i] ? 0 : RN_ERR_NOMEM;
 }
 
 /* Node i's key (from the group key and i: the same on every restart) and
@@ -401,6 +439,11 @@ int sim_world_start(sim_world *w, uint32_t i, const uint32_t *boot,
 		if (rc)
 			return rc;
 	}
+	if (w->dht && w->dht_settings) {
+		int rc = start_dht(w, i);
+		if (rc)
+			return rc;
+	}
 	sn->flags |= SIM_ALIVE | SIM_JOIN_PENDING;
 	sn->deadline = RN_TIME_NEVER;
 	sn->join_start = w->now;
@@ -418,6 +461,10 @@ void sim_world_crash(sim_world *w, uint32_t i)
 	sim_node *sn = &w->nodes[i];
 	if (!(sn->flags & SIM_ALIVE))
 		return;
+	if (w->dht) {
+		rn_dht_free(w->dht[i]);
+		w->dht[i] = NULL;
+	}
 	rn_node_free(sn->node);
 	sn->node = NULL;
 	sn->flags &= (uint8_t)~(SIM_ALIVE | SIM_JOIN_PENDING);

@@ -19,6 +19,7 @@
 #include "evq.h"
 #include "../core/prng.h"
 #include "../overlay/node.h"
+#include "../dht/dht.h"
 #include "latency.h"
 #include "oracle.h"
 
@@ -63,6 +64,10 @@ typedef struct sim_pkt_pool {
 /* Scenario hooks: called for script events and node events. */
 typedef void (*sim_script_fn)(sim_world *w, uint32_t type, uint32_t arg);
 typedef void (*sim_event_fn)(sim_world *w, uint32_t node, const rn_event *ev);
+/* A DHT operation of node `node` finished (dht/dht.h). */
+typedef void (*sim_dht_fn)(sim_world *w, uint32_t node, uint64_t rid, int op,
+			   int status, const rn_rec *recs, uint32_t n_recs,
+			   uint64_t now_unix_ms);
 
 struct sim_world {
 	rn_settings settings;
@@ -89,7 +94,12 @@ struct sim_world {
 	uint64_t pkts_by_type[16]; /* by overlay message type (msg.h) */
 	sim_script_fn on_script;
 	sim_event_fn on_event;
+	/* The DHT (sim_world_enable_dht): one per live node, NULL when off. */
+	const rn_dht_settings *dht_settings;
+	rn_dht **dht;
+	sim_dht_fn on_dht;
 	void *user;
+	void *user_dht; /* the DHT study's, beside the scenario's user */
 };
 
 /* Creates n_nodes node slots (virtual IPs 10.0.0.0 + i, ids fixed) and the
@@ -98,6 +108,12 @@ int sim_world_init(sim_world *w, const rn_settings *s, uint64_t seed,
 		   uint32_t n_nodes, const char *lat_path, char *err,
 		   size_t errlen);
 void sim_world_deinit(sim_world *w);
+
+/* Every node started from now on runs a DHT with these settings (kept by
+ * reference), signing its records with its certificate under crypto real
+ * and naming itself by its ring id otherwise. 0 or RN_ERR_NOMEM. */
+int sim_world_enable_dht(sim_world *w, const rn_dht_settings *s,
+			 sim_dht_fn on_dht);
 
 void sim_ep_of(rn_ep *ep, uint32_t node);
 /* Starts node i (creating its rn_node) and joins it through boot. */

@@ -11,9 +11,15 @@
  * second node joins through fuzz_sec.c's node and its first datagram is
  * captured, and a ring-link INIT is signed by hand with that member's key.
  * The sec seeds are run through fz_sec_run (fuzz_sec.c, linked in) to check
- * that the INITs are accepted.
+ * that the INITs are accepted. DHT records (dht_rec) signed by members of
+ * the certificates' group in every namespace with a rule and another one,
+ * an unsigned crypto-none one, tombstones, and one of each way to fail
+ * rn_rec_check, each checked here to get the answer it is meant to get
+ * from fuzz_dht_rec's two policies; member record values; and DHT bodies
+ * (dht_body) of every type and op carrying those records.
  *
- *   fuzz_gen_corpus <dir>  writes <dir>/{mp,msg,body,node,cert,hs,sec}/seed-*
+ *   fuzz_gen_corpus <dir>  writes <dir>/{mp,msg,body,node,cert,hs,sec,
+ *                          dht_rec,dht_body}/seed-*
  *
  * The directories must exist. Output is deterministic.
  */
@@ -28,7 +34,11 @@
 #include "core/ep.h"
 #include "core/id.h"
 #include "core/env.h"
+#include "core/err.h"
 #include "core/mp.h"
+#include "dht/member.h"
+#include "dht/proto.h"
+#include "dht/record.h"
 #include "overlay/hs.h"
 #include "overlay/msg.h"
 #include "overlay/node.h"
@@ -1084,6 +1094,357 @@ static void make_sec(void)
 	msgpack_zone_destroy(&zone);
 }
 
+/* ---- DHT records (dht_rec) and bodies (dht_body) ---------------------- */
+
+/* Must match fuzz_dht_rec.c; the group key is the certificates' one
+ * (FZ_CERT_GROUP_SEED_BYTE) and FZ_DHT_NOW_MS is FZ_CERT_NOW in ms. */
+#define FZ_DHT_NOW_MS 1700000000000ull
+#define FZ_DHT_TTL_MAX_MS 86400000ull
+#define FZ_DHT_SKEW_MS 120000ull
+
+typedef struct dht_member {
+	uint8_t pk[RN_SIGN_PK_LEN], sk[RN_SIGN_SK_LEN];
+	rn_cert cert;
+} dht_member;
+
+typedef struct dht_seed {
+	uint8_t b[RN_REC_ENCODED_MAX];
+	size_t n;
+} dht_seed;
+
+static uint8_t dht_gid[RN_GROUP_ID_LEN], dht_gpk[RN_SIGN_PK_LEN];
+
+static void dht_die(const char *what, const char *name)
+{
+	fprintf(stderr, "dht seeds: %s: %s\n", name, what);
+	exit(1);
+}
+
+/* A member of the group whose key is gsk, valid [nb, na] (unix s). */
+static void dht_member_init(dht_member *m, const uint8_t *gsk,
+			    uint8_t key_byte, const uint8_t *vip,
+			    size_t vip_len, const char *name, uint64_t nb,
+			    uint64_t na)
+{
+	uint8_t ks[RN_KEY_SEED_LEN];
+	memset(ks, key_byte, sizeof ks);
+	if (rn_nodekey_keypair(m->pk, m->sk, ks) ||
+	    rn_cert_issue(&m->cert, gsk, m->pk, vip, vip_len, name, nb, na))
+		dht_die("cannot issue the certificate", name);
+}
+
+/* A record of m, signed, written a second before FZ_DHT_NOW_MS with a
+ * lease of an hour; with m NULL an unsigned crypto-none one whose writer
+ * is 32 bytes of 0x77. */
+static void dht_rec_make(rn_rec *r, const dht_member *m, const char *ns,
+			 const void *key, size_t key_len, const void *value,
+			 size_t value_len, uint8_t flags)
+{
+	memset(r, 0, sizeof *r);
+	if (rn_rec_set_key(r, ns, key, key_len))
+		dht_die("bad key", ns);
+	if (value_len)
+		memcpy(r->value, value, value_len);
+	r->value_len = (uint16_t)value_len;
+	r->created = r->ts = FZ_DHT_NOW_MS - 1000u;
+	r->expires = r->ts + 3600000u;
+	r->flags = flags;
+	if (m) {
+		memcpy(r->writer, m->pk, sizeof r->writer);
+		r->has_cert = 1;
+		r->cert = m->cert;
+	} else {
+		memset(r->writer, 0x77, sizeof r->writer);
+	}
+}
+
+static void dht_rec_sign(rn_rec *r, const dht_member *m, const char *name)
+{
+	if (rn_rec_sign(r, dht_gid, m->sk))
+		dht_die("cannot sign", name);
+}
+
+/* Encodes r into out and checks what fuzz_dht_rec's two policies say of
+ * the decoded record: the codes wanted with and without crypto. */
+static void check_rec(const char *name, const rn_rec *r, int want_real,
+		      int want_none, dht_seed *out)
+{
+	rn_rec d;
+	msgpack_zone zone;
+	rn_rec_policy pol;
+	if (rn_rec_encode(r, out->b, sizeof out->b, &out->n))
+		dht_die("cannot encode", name);
+	if (!msgpack_zone_init(&zone, 4096) ||
+	    rn_rec_decode(&zone, out->b, out->n, &d))
+		dht_die("does not decode", name);
+	msgpack_zone_destroy(&zone);
+	pol.group_id = dht_gid;
+	pol.group_pk = dht_gpk;
+	pol.ttl_max_ms = FZ_DHT_TTL_MAX_MS;
+	pol.skew_ms = FZ_DHT_SKEW_MS;
+	pol.require_cert = 1;
+	int real = rn_rec_check(&d, &pol, FZ_DHT_NOW_MS);
+	pol.require_cert = 0;
+	int none = rn_rec_check(&d, &pol, FZ_DHT_NOW_MS);
+	if (real != want_real || none != want_none) {
+		fprintf(stderr, "dht seeds: %s: checks %d/%d, want %d/%d\n",
+			name, real, none, want_real, want_none);
+		exit(1);
+	}
+}
+
+/* check_rec, then writes the record; out (if not NULL) keeps a copy. */
+static void put_rec(const char *name, const rn_rec *r, int want_real,
+		    int want_none, dht_seed *out)
+{
+	dht_seed s;
+	check_rec(name, r, want_real, want_none, &s);
+	put("dht_rec", name, s.b, s.n);
+	if (out)
+		*out = s;
+}
+
+static void put_dht_body(const char *name, const rn_dht_body *b)
+{
+	uint8_t buf[RN_BODY_MAX];
+	size_t n;
+	if (rn_dht_body_encode(b, buf, sizeof buf, &n))
+		dht_die("cannot encode the body", name);
+	put("dht_body", name, buf, n);
+}
+
+static rn_dht_bytes dht_bytes(const dht_seed *s)
+{
+	rn_dht_bytes v = {s->b, s->n};
+	return v;
+}
+
+static void make_dht(void)
+{
+	static const uint8_t v4[4] = {10, 1, 2, 3}, v4b[4] = {10, 1, 2, 4};
+	static const uint8_t v6[16] = {0xfd, 0x72, 0x6e, 0, 0, 0, 0, 0,
+				       0,    0,    0,    0, 0, 0, 0, 2};
+	static const uint8_t bad_kind[RN_MEMBER_ENTRY_LEN] = {4};
+	uint8_t ks[RN_KEY_SEED_LEN], gsk[RN_SIGN_SK_LEN];
+	uint8_t opk[RN_SIGN_PK_LEN], osk[RN_SIGN_SK_LEN];
+	uint8_t val[RN_REC_VALUE_MAX], key[RN_REC_KEY_MAX];
+	uint8_t mv3[RN_MEMBER_VALUE_MAX], mv8[RN_MEMBER_VALUE_MAX];
+	size_t mv3_n, mv8_n;
+	dht_member a, b, other, old;
+	dht_seed s_member, s_name, s_lease, s_tomb, s_none[RN_DHT_RECS_MAX];
+	rn_member mem;
+	rn_rec r;
+	char name[32];
+
+	memset(ks, FZ_CERT_GROUP_SEED_BYTE, sizeof ks);
+	rn_group_keypair(dht_gpk, gsk, ks);
+	rn_group_id(dht_gid, dht_gpk);
+	memset(ks, 0x48, sizeof ks);
+	rn_group_keypair(opk, osk, ks);
+	dht_member_init(&a, gsk, 0x21, v4, 4, "node-1", FZ_CERT_NOW - 3600,
+			FZ_CERT_NOW + 86400);
+	dht_member_init(&b, gsk, 0x22, v6, 16, "node-2", FZ_CERT_NOW - 3600,
+			FZ_CERT_NOW + 86400);
+	dht_member_init(&other, osk, 0x23, v4, 4, "node-1", 0, UINT64_MAX);
+	dht_member_init(&old, gsk, 0x24, v4, 4, "node-1", 0,
+			FZ_CERT_NOW - 1);
+
+	/* member values: three endpoints of each kind, and eight (v6 too) */
+	memset(&mem, 0, sizeof mem);
+	mem.n = 3;
+	mem.kind[0] = RN_MEMBER_EP_LOCAL;
+	rn_ep_from_ipv4(&mem.ep[0], 0xc0a8010au, 4000);
+	mem.kind[1] = RN_MEMBER_EP_MAPPED;
+	rn_ep_from_ipv4(&mem.ep[1], 0xcb007105u, 4000);
+	mem.kind[2] = RN_MEMBER_EP_REFLEXIVE;
+	rn_ep_from_ipv4(&mem.ep[2], 0xc6336407u, 40000);
+	if (rn_member_encode(&mem, mv3, sizeof mv3, &mv3_n))
+		dht_die("cannot encode", "member value");
+	mem.n = RN_MEMBER_EPS_MAX;
+	for (unsigned i = 3; i < RN_MEMBER_EPS_MAX; i++) {
+		mem.kind[i] = (uint8_t)(RN_MEMBER_EP_LOCAL + i % 3);
+		if (rn_ep_from_str(&mem.ep[i], i % 2 ? "[2001:db8::7]:65535"
+						     : "[fd72:6e::2]:1"))
+			dht_die("bad endpoint", "member value");
+	}
+	if (rn_member_encode(&mem, mv8, sizeof mv8, &mv8_n))
+		dht_die("cannot encode", "member value");
+	put("dht_rec", "member-value-3eps", mv3, mv3_n);
+	put("dht_rec", "member-value-8eps", mv8, mv8_n);
+	put("dht_rec", "member-value-bad-kind", bad_kind, sizeof bad_kind);
+
+	/* valid records in each namespace with a rule, and another one */
+	dht_rec_make(&r, &a, "member", v4, 4, mv3, mv3_n, RN_REC_REPLACE);
+	dht_rec_sign(&r, &a, "member-v4");
+	put_rec("member-v4", &r, 0, 0, &s_member);
+	r.sig[5] ^= 0x10;
+	put_rec("member-v4-badsig", &r, RN_ERR_BADSIG, 0, NULL);
+	dht_rec_make(&r, &b, "member", v6, 16, mv8, mv8_n, RN_REC_REPLACE);
+	dht_rec_sign(&r, &b, "member-v6-8eps");
+	put_rec("member-v6-8eps", &r, 0, 0, NULL);
+	dht_rec_make(&r, &a, "name", "node-1", 6, v4, 4, RN_REC_REPLACE);
+	dht_rec_sign(&r, &a, "name");
+	put_rec("name", &r, 0, 0, &s_name);
+	dht_rec_make(&r, &a, "lease", v4, 4, "held", 4, RN_REC_EXCL);
+	r.created -= 600000u; /* a renewal */
+	dht_rec_sign(&r, &a, "lease");
+	put_rec("lease", &r, 0, 0, &s_lease);
+	memset(key, 'k', sizeof key);
+	for (size_t i = 0; i < sizeof val; i++)
+		val[i] = (uint8_t)(i * 7u);
+	dht_rec_make(&r, &a, "notes", key, sizeof key, val, sizeof val, 0);
+	dht_rec_sign(&r, &a, "notes-max");
+	put_rec("notes-max", &r, 0, 0, NULL);
+	dht_rec_make(&r, &a, "member", v4, 4, NULL, 0, RN_REC_TOMB);
+	dht_rec_sign(&r, &a, "tomb-member");
+	put_rec("tomb-member", &r, 0, 0, &s_tomb);
+	dht_rec_make(&r, &a, "name", "node-1", 6, NULL, 0,
+		     RN_REC_TOMB | RN_REC_REPLACE);
+	dht_rec_sign(&r, &a, "tomb-name");
+	put_rec("tomb-name", &r, 0, 0, NULL);
+	/* crypto none: refused with crypto (no certificate), else fine */
+	dht_rec_make(&r, NULL, "member", v4, 4, mv3, RN_MEMBER_ENTRY_LEN,
+		     RN_REC_REPLACE);
+	put_rec("none-member", &r, RN_ERR_PERM, 0, NULL);
+
+	/* the rules: another address or name than the certificate's (with
+	 * or without crypto: the certificate is there), a lease without
+	 * EXCL */
+	dht_rec_make(&r, &a, "member", v4b, 4, mv3, mv3_n, RN_REC_REPLACE);
+	dht_rec_sign(&r, &a, "member-other-vip");
+	put_rec("member-other-vip", &r, RN_ERR_PERM, RN_ERR_PERM, NULL);
+	dht_rec_make(&r, &a, "name", "node-1", 6, v4b, 4, RN_REC_REPLACE);
+	dht_rec_sign(&r, &a, "name-other-vip");
+	put_rec("name-other-vip", &r, RN_ERR_PERM, RN_ERR_PERM, NULL);
+	dht_rec_make(&r, &a, "name", "node-2", 6, v4, 4, RN_REC_REPLACE);
+	dht_rec_sign(&r, &a, "name-other-name");
+	put_rec("name-other-name", &r, RN_ERR_PERM, RN_ERR_PERM, NULL);
+	dht_rec_make(&r, &a, "lease", v4, 4, "held", 4, 0);
+	dht_rec_sign(&r, &a, "lease-no-excl");
+	put_rec("lease-no-excl", &r, RN_ERR_PERM, RN_ERR_PERM, NULL);
+
+	/* the lease: over, too long, from the future */
+	dht_rec_make(&r, &a, "notes", "k", 1, "v", 1, 0);
+	r.expires = FZ_DHT_NOW_MS;
+	dht_rec_sign(&r, &a, "expired");
+	put_rec("expired", &r, RN_ERR_EXPIRED, RN_ERR_EXPIRED, NULL);
+	dht_rec_make(&r, &a, "notes", "k", 1, "v", 1, 0);
+	r.expires = r.ts + FZ_DHT_TTL_MAX_MS + 1u;
+	dht_rec_sign(&r, &a, "lease-too-long");
+	put_rec("lease-too-long", &r, RN_ERR_EXPIRED, RN_ERR_EXPIRED, NULL);
+	dht_rec_make(&r, &a, "notes", "k", 1, "v", 1, 0);
+	r.created = r.ts = FZ_DHT_NOW_MS + FZ_DHT_SKEW_MS + 1u;
+	r.expires = r.ts + 1000u;
+	dht_rec_sign(&r, &a, "future");
+	put_rec("future", &r, RN_ERR_EXPIRED, RN_ERR_EXPIRED, NULL);
+
+	/* the certificate: another group's, expired, not the writer's */
+	dht_rec_make(&r, &other, "notes", "k", 1, "v", 1, 0);
+	dht_rec_sign(&r, &other, "other-group");
+	put_rec("other-group", &r, RN_ERR_CERT_GROUP, 0, NULL);
+	dht_rec_make(&r, &old, "notes", "k", 1, "v", 1, 0);
+	dht_rec_sign(&r, &old, "cert-expired");
+	put_rec("cert-expired", &r, RN_ERR_CERT_EXPIRED, 0, NULL);
+	dht_rec_make(&r, &a, "member", v4, 4, mv3, mv3_n, RN_REC_REPLACE);
+	dht_rec_sign(&r, &a, "writer-not-cert");
+	memcpy(r.writer, b.pk, sizeof r.writer);
+	put_rec("writer-not-cert", &r, RN_ERR_PERM, 0, NULL);
+
+	/* cut, another version, a trailing byte */
+	uint8_t buf[RN_REC_ENCODED_MAX + 1];
+	memcpy(buf, s_member.b, s_member.n);
+	put("dht_rec", "trunc-half", buf, s_member.n / 2);
+	put("dht_rec", "trunc-1", buf, s_member.n - 1);
+	buf[s_member.n] = 0xc0;
+	put("dht_rec", "trailing-nil", buf, s_member.n + 1);
+	buf[2] = RN_REC_VERSION + 1; /* [0x9c, 0x52, version, ...] */
+	put("dht_rec", "version-2", buf, s_member.n);
+
+	/* bodies: every op of REQ, RESP with records, a conflict and none,
+	 * STORE of two, of the most records and of none, and FETCH */
+	rn_dht_body d;
+	memset(&d, 0, sizeof d);
+	d.type = RN_DHT_REQ;
+	d.op = RN_DHT_PUT;
+	d.rid = 1;
+	d.ns.p = (const uint8_t *)"member";
+	d.ns.n = 6;
+	d.key.p = v4;
+	d.key.n = 4;
+	d.rec = dht_bytes(&s_member);
+	put_dht_body("req-put-member", &d);
+	d.op = RN_DHT_CREATE;
+	d.rid = 2;
+	d.ns.p = (const uint8_t *)"lease";
+	d.ns.n = 5;
+	d.rec = dht_bytes(&s_lease);
+	put_dht_body("req-create-lease", &d);
+	d.op = RN_DHT_REMOVE;
+	d.rid = 0x0102030405060708ull;
+	d.ns.p = (const uint8_t *)"member";
+	d.ns.n = 6;
+	d.rec = dht_bytes(&s_tomb);
+	put_dht_body("req-remove-member", &d);
+	d.op = RN_DHT_GET;
+	d.rid = UINT64_MAX;
+	d.ns.p = (const uint8_t *)"name";
+	d.ns.n = 4;
+	d.key.p = (const uint8_t *)"node-1";
+	d.key.n = 6;
+	d.rec.p = NULL;
+	d.rec.n = 0;
+	put_dht_body("req-get-name", &d);
+
+	memset(&d, 0, sizeof d);
+	d.type = RN_DHT_RESP;
+	d.op = RN_DHT_GET;
+	d.rid = 3;
+	d.more = 1;
+	d.n_recs = 2;
+	d.recs[0] = dht_bytes(&s_member);
+	d.recs[1] = dht_bytes(&s_name);
+	put_dht_body("resp-get", &d);
+	d.op = RN_DHT_CREATE;
+	d.rid = 2;
+	d.status = (uint32_t)-RN_ERR_CONFLICT;
+	d.more = 0;
+	d.n_recs = 1;
+	d.recs[0] = dht_bytes(&s_lease);
+	put_dht_body("resp-conflict", &d);
+	d.op = RN_DHT_PUT;
+	d.rid = 1;
+	d.status = 0;
+	d.n_recs = 0;
+	put_dht_body("resp-put", &d);
+	d.status = (uint32_t)-RN_ERR_TIMEOUT;
+	put_dht_body("resp-timeout", &d);
+
+	memset(&d, 0, sizeof d);
+	d.type = RN_DHT_STORE;
+	d.n_recs = 2;
+	d.recs[0] = dht_bytes(&s_member);
+	d.recs[1] = dht_bytes(&s_tomb);
+	put_dht_body("store-2", &d);
+	for (unsigned i = 0; i < RN_DHT_RECS_MAX; i++) {
+		uint8_t vip[4] = {10, 2, 0, (uint8_t)(i + 1)};
+		snprintf(name, sizeof name, "none-%u", i);
+		dht_rec_make(&r, NULL, "member", vip, 4, mv3, mv3_n,
+			     RN_REC_REPLACE);
+		check_rec(name, &r, RN_ERR_PERM, 0, &s_none[i]);
+		d.recs[i] = dht_bytes(&s_none[i]);
+	}
+	d.n_recs = RN_DHT_RECS_MAX;
+	put_dht_body("store-8-none", &d);
+	d.n_recs = 0;
+	put_dht_body("store-0", &d);
+
+	memset(&d, 0, sizeof d);
+	d.type = RN_DHT_FETCH;
+	d.rid = 9;
+	rn_rec_key_id(&d.key_id, dht_gid, "member", 6, v4, 4);
+	put_dht_body("fetch", &d);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1109,5 +1470,6 @@ int main(int argc, char **argv)
 	make_scripts();
 	make_certs();
 	make_sec();
+	make_dht();
 	return failed;
 }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The DHT's measurements (issue 4), recorded in bench/results/.
+#   bench/issue4.sh [--day] [RINGSIM]
+# Runs, each one ringsim invocation with its JSON kept beside the report:
+#   fail-rR     10^4 nodes, 30% crash at once, R replicas: records left
+#               without a surviving copy (chooses r), and get latency on
+#               the stable ring over the PlanetLab latencies
+#   claims-1e4  10^4 nodes, 1000 members claim a /16 address at once
+#   churn-1e4   with --day: 10^4 nodes, Weibull sessions (shape 0.5,
+#               median 15 min) for 24 simulated hours, owners refreshing
+#               their records (about an hour of wall time)
+# All with --crypto none: the DHT's own behaviour (records unsigned); the
+# signatures are exercised by the unit tests and the daemon test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DAY_RUN=0
+if [ "${1:-}" = --day ]; then DAY_RUN=1; shift; fi
+SIM=${1:-build/ringsim}
+LAT=data/latency/planetlab490_median_ms.derived.txt.gz
+DAY=$(date -u +%Y-%m-%d)
+OUT=bench/results/$DAY-issue4
+mkdir -p "$OUT"
+run() { # name, args...
+  local name=$1; shift
+  echo "== $name: ringsim $*" >&2
+  echo "ringsim $* --crypto none" > "$OUT/$name.cmd"
+  "$SIM" "$@" --crypto none -q --json "$OUT/$name.json" > "$OUT/$name.txt"
+  cat "$OUT/$name.txt" >&2
+}
+for r in 3 4 6 8; do
+  for seed in 11 12 13; do
+    run fail-r$r-s$seed -n 10000 -s $seed -l $LAT -m 1000 --settle 60 \
+      --dht --dht-replicas $r --dht-gets 10000 --fail 0.3 --fail-wait 120
+  done
+done
+R=${R:-8}
+run claims-1e4 -n 10000 -s 14 -l $LAT -m 1000 --settle 60 \
+  --dht --dht-replicas $R --dht-claims 1000
+if [ $DAY_RUN = 1 ]; then
+  run churn-1e4 -n 10000 -s 15 -l $LAT -m 10000 --settle 60 \
+    --churn weibull:0.5:900 --churn-time 86400 \
+    --dht --dht-replicas $R --dht-gets 100000 --dht-ttl 3600
+fi
