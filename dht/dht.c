@@ -11,7 +11,8 @@
 #define REPLICAS_MAX 17  /* r <= 2 near_k + 1 with near_k <= 8 */
 
 typedef struct dht_req {
-	uint64_t rid;
+	uint64_t rid;   /* the caller's */
+	uint64_t token; /* on the wire: random, so answers cannot be forged */
 	uint8_t op, tries;
 	uint32_t due_ms;
 	rn_id key_id;
@@ -23,7 +24,8 @@ typedef struct dht_req {
 } dht_req;
 
 typedef struct dht_fetch {
-	uint64_t rid;   /* the get being repaired */
+	uint64_t rid;   /* the get being repaired (the asker's token) */
+	uint64_t token; /* of our FETCHes, echoed by empty answers */
 	rn_id asker;    /* who asked */
 	rn_id key_id;
 	uint8_t op, waiting; /* replicas yet to answer */
@@ -337,12 +339,13 @@ static void on_request(rn_dht *d, rn_time now, const rn_id *src,
 		f->key_id = key_id;
 		f->op = b->op;
 		f->waiting = 0;
+		rn_node_random(d->node, &f->token, sizeof f->token);
 		uint32_t now_ms = rn_node_now_ms(d->node, now);
 		f->due_ms = now_ms + d->s->fetch_wait_ms;
 		rn_dht_body q;
 		memset(&q, 0, sizeof q);
 		q.type = RN_DHT_FETCH;
-		q.rid = b->rid;
+		q.rid = f->token;
 		q.key_id = key_id;
 		for (uint32_t k = 0; k < nr; k++) {
 			if (rn_id_cmp(&set[k], rn_node_id(d->node)) == 0)
@@ -407,13 +410,6 @@ static void on_store(rn_dht *d, rn_time now, const rn_dht_body *b)
 			}
 		}
 	}
-	if (b->n_recs == 0) {
-		/* an empty answer to a FETCH: one replica fewer to wait for;
-		 * which key is not said, so every repair counts it */
-		for (uint32_t k = 0; k < d->n_fetch; k++)
-			if (d->fetch[k].waiting)
-				d->fetch[k].waiting--;
-	}
 }
 
 static void on_fetch(rn_dht *d, rn_time now, const rn_id *src,
@@ -424,10 +420,8 @@ static void on_fetch(rn_dht *d, rn_time now, const rn_id *src,
 		send_entries(d, now, src, 0, first, n);
 		return;
 	}
-	rn_dht_body e;
-	memset(&e, 0, sizeof e);
-	e.type = RN_DHT_STORE;
-	send_body(d, now, src, 0, &e);
+	/* nothing here: say so, with the FETCH's token */
+	respond(d, now, src, RN_DHT_GET, b->rid, RN_ERR_NOTFOUND, 0, 0);
 }
 
 /* ---- the asking node ---------------------------------------------------- */
@@ -478,13 +472,26 @@ static void finish(rn_dht *d, rn_time now, uint32_t i, int status,
 	      rn_node_unix_ms(d->node, now));
 }
 
+/* The largest RN_ERR_* magnitude a status may carry (core/err.h). */
+#define STATUS_MAX 64
+
 static void on_response(rn_dht *d, rn_time now, const rn_dht_body *b)
 {
+	int status = b->status <= STATUS_MAX ? -(int)b->status : RN_ERR_PROTO;
 	for (uint32_t i = 0; i < d->n_req; i++)
-		if (d->req[i].rid == b->rid && d->req[i].op == b->op) {
-			finish(d, now, i, -(int)b->status, b);
+		if (d->req[i].token == b->rid && d->req[i].op == b->op) {
+			finish(d, now, i, status, b);
 			return;
 		}
+	/* a replica with nothing for one of our read repairs */
+	for (uint32_t k = 0; k < d->n_fetch; k++) {
+		dht_fetch *f = &d->fetch[k];
+		if (f->token != b->rid || b->op != RN_DHT_GET)
+			continue;
+		if (f->waiting && --f->waiting == 0)
+			rn_node_upper_wake(d->node, now, rn_node_now_ms(d->node, now));
+		return;
+	}
 }
 
 static int request(rn_dht *d, rn_time now, uint64_t rid, int op,
@@ -499,11 +506,13 @@ static int request(rn_dht *d, rn_time now, uint64_t rid, int op,
 		d->st.req_full++;
 		return rc;
 	}
+	uint64_t token;
+	rn_node_random(d->node, &token, sizeof token);
 	rn_dht_body b;
 	memset(&b, 0, sizeof b);
 	b.type = RN_DHT_REQ;
 	b.op = (uint8_t)op;
-	b.rid = rid;
+	b.rid = token;
 	b.ns.p = (const uint8_t *)ns;
 	b.ns.n = strlen(ns);
 	b.key.p = key;
@@ -521,6 +530,7 @@ static int request(rn_dht *d, rn_time now, uint64_t rid, int op,
 	memcpy(q->body, buf, len);
 	q->len = (uint16_t)len;
 	q->rid = rid;
+	q->token = token;
 	q->op = (uint8_t)op;
 	rn_rec_key_id(&q->key_id, d->group_id, ns, b.ns.n, key, key_len);
 	q->ns_len = (uint8_t)b.ns.n;
@@ -536,7 +546,7 @@ static int request(rn_dht *d, rn_time now, uint64_t rid, int op,
 	rc = rn_node_route_body(d->node, now, &q->key_id, 1, buf, len);
 	if (rc) {
 		for (uint32_t i = 0; i < d->n_req; i++)
-			if (d->req[i].rid == rid && d->req[i].op == op) {
+			if (d->req[i].token == token) {
 				req_remove(d, i);
 				break;
 			}

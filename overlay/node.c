@@ -109,6 +109,11 @@ int rn_node_route_body(rn_node *n, rn_time now, const rn_id *dst,
 			     len, -1, 0u);
 }
 
+void rn_node_random(rn_node *n, void *buf, size_t len)
+{
+	n->sh->env->random(n->lg.ctx, buf, len);
+}
+
 uint32_t rn_node_now_ms(const rn_node *n, rn_time now)
 {
 	return rn_ms(n, now);

@@ -154,6 +154,9 @@ void rn_node_set_upper(rn_node *n, const rn_upper *u); /* NULL detaches */
  * the node closest to dst. 0, or an error (RN_ERR_TOOBIG, ...). */
 int rn_node_route_body(rn_node *n, rn_time now, const rn_id *dst,
 		       int closest, const uint8_t *body, size_t len);
+/* Unpredictable bytes from the environment (env->random), for the upper
+ * layer's request tokens. */
+void rn_node_random(rn_node *n, void *buf, size_t len);
 /* The node's clock in ms, as the upper layer's tick sees it. */
 uint32_t rn_node_now_ms(const rn_node *n, rn_time now);
 /* Unix time in ms at now (rn_shared's unix_offset_ms): for certificates
