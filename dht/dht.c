@@ -193,14 +193,17 @@ static int send_body(rn_dht *d, rn_time now, const rn_id *to, int closest,
 }
 
 /* Sends store entries v[first..first+n) to `to` (exactly, or to the node
- * closest to it) in DHT_STORE bodies, as many records to a body as fit. */
-static void send_entries(rn_dht *d, rn_time now, const rn_id *to,
-			 int closest, uint32_t first, uint32_t n)
+ * closest to it) in DHT_STORE bodies, as many records to a body as fit;
+ * extend: how many nodes further out the receiver is to pass them on to. */
+static void send_entries_ext(rn_dht *d, rn_time now, const rn_id *to,
+			     int closest, uint32_t first, uint32_t n,
+			     uint8_t extend)
 {
 	rn_dht_body b;
 	size_t bytes = 0;
 	memset(&b, 0, sizeof b);
 	b.type = RN_DHT_STORE;
+	b.extend = extend;
 	for (uint32_t i = first; i < first + n; i++) {
 		const rn_store_entry *e = &d->store.v[i];
 		if (b.n_recs &&
@@ -220,6 +223,12 @@ static void send_entries(rn_dht *d, rn_time now, const rn_id *to,
 		send_body(d, now, to, closest, &b);
 		d->st.store_msgs_sent++;
 	}
+}
+
+static void send_entries(rn_dht *d, rn_time now, const rn_id *to,
+			 int closest, uint32_t first, uint32_t n)
+{
+	send_entries_ext(d, now, to, closest, first, n, 0);
 }
 
 static void respond(rn_dht *d, rn_time now, const rn_id *to, uint8_t op,
@@ -283,6 +292,58 @@ static uint32_t live_entries(rn_dht *d, rn_time now, const rn_id *key_id,
 	return n;
 }
 
+/* Our view in ring order: ord[0] is us, ord[1..half] our successors
+ * nearest first, ord[nv..half+1] our predecessors nearest first. */
+static uint32_t ring_order(const rn_dht *d, rn_id *ord, const rn_id *view,
+			   uint32_t nv)
+{
+	rn_id off[NEAR_MAX];
+	const rn_id *me = rn_node_id(d->node);
+	ord[0] = *me;
+	for (uint32_t i = 0; i < nv; i++)
+		rn_id_sub(&off[i], &view[i], me);
+	qsort(off, nv, sizeof *off, cmp_id);
+	for (uint32_t i = 0; i < nv; i++)
+		rn_id_add(&ord[i + 1], me, &off[i]);
+	return nv + 1;
+}
+
+/* A replica set wider than our window (r > 2 half + 1, half = near_k):
+ * the outermost node of the window on each side is asked to pass the
+ * records on to this many of its own neighbours further out, so that
+ * the primary and ceil((r - 1) / 2) + 1 nodes on each side hold them. */
+static uint8_t extension(const rn_dht *d, uint32_t nv)
+{
+	uint32_t half = nv / 2, r = d->s->replicas;
+	if (nv < 4 || r <= 2 * half + 1)
+		return 0;
+	/* (r - 1) / 2 - half rounded up, and one more: the r closest to the
+	 * key need not lie evenly on both sides of the primary */
+	uint32_t e = (r - 2 * half) / 2 + 1;
+	return (uint8_t)(e > RN_DHT_EXTEND_MAX ? RN_DHT_EXTEND_MAX : e);
+}
+
+/* A STORE that asked us to pass it on: to our next `extend` neighbours
+ * on the side away from the sender. */
+static void pass_on(rn_dht *d, rn_time now, const rn_id *from,
+		    const rn_id *key_id, uint8_t extend)
+{
+	rn_id view[NEAR_MAX], ord[NEAR_MAX + 1];
+	uint32_t nv = rn_node_near_ids(d->node, view, NEAR_MAX);
+	uint32_t total = ring_order(d, ord, view, nv), half = nv / 2, at = 0;
+	for (uint32_t i = 1; i < total; i++)
+		if (rn_id_cmp(&ord[i], from) == 0)
+			at = i;
+	if (!at || !half)
+		return; /* the sender is out of sight: which way is out? */
+	uint32_t first, n = rn_store_find(&d->store, key_id, &first);
+	for (uint32_t k = 1; k <= extend && k <= half; k++) {
+		/* sender among our predecessors: go clockwise, and back */
+		uint32_t i = at > half ? k : total - k;
+		send_entries(d, now, &ord[i], 0, first, n);
+	}
+}
+
 /* Sends every entry of key_id to the rest of its replica set. */
 static void replicate(rn_dht *d, rn_time now, const rn_id *key_id)
 {
@@ -290,10 +351,19 @@ static void replicate(rn_dht *d, rn_time now, const rn_id *key_id)
 	uint32_t nv = rn_node_near_ids(d->node, view, NEAR_MAX);
 	uint32_t ns = replica_set(d, key_id, view, nv, set);
 	uint32_t first, n = rn_store_find(&d->store, key_id, &first);
+	uint8_t ext = extension(d, nv);
+	rn_id ord[NEAR_MAX + 1];
+	uint32_t total = ext ? ring_order(d, ord, view, nv) : 0;
 	for (uint32_t k = 0; k < ns; k++) {
-		if (rn_id_cmp(&set[k], rn_node_id(d->node)) != 0)
-			send_entries(d, now, &set[k], 0, first, n);
+		if (rn_id_cmp(&set[k], rn_node_id(d->node)) == 0)
+			continue;
+		/* the outermost successor and predecessor pass it on */
+		int edge = ext && (rn_id_cmp(&set[k], &ord[nv / 2]) == 0 ||
+				   rn_id_cmp(&set[k], &ord[nv / 2 + 1]) == 0);
+		send_entries_ext(d, now, &set[k], 0, first, n,
+				 edge ? ext : 0);
 	}
+	(void)total;
 }
 
 /* Whether we are the closest to key_id that we know of. */
@@ -381,7 +451,8 @@ static void on_request(rn_dht *d, rn_time now, const rn_id *src,
 }
 
 /* Records sent for replication, handoff or read repair. */
-static void on_store(rn_dht *d, rn_time now, const rn_dht_body *b)
+static void on_store(rn_dht *d, rn_time now, const rn_id *src,
+		     const rn_dht_body *b)
 {
 	for (unsigned i = 0; i < b->n_recs; i++) {
 		rn_rec r;
@@ -392,9 +463,12 @@ static void on_store(rn_dht *d, rn_time now, const rn_dht_body *b)
 					b->recs[i].n,
 					rn_node_unix_ms(d->node, now),
 					RN_STORE_MERGE, d->s->skew_ms, NULL);
-		/* Handed back to us as the key's primary: spread it. */
+		/* Handed back to us as the key's primary: spread it. Asked to
+		 * pass it on (a wide replica set): do, once. */
 		if (rc == 0 && is_primary(d, &key_id))
 			replicate(d, now, &key_id);
+		else if (rc == 0 && b->extend)
+			pass_on(d, now, src, &key_id, b->extend);
 		/* a read repair waiting for this key can answer now */
 		for (uint32_t k = 0; k < d->n_fetch; k++) {
 			dht_fetch *f = &d->fetch[k];
@@ -764,7 +838,7 @@ static void on_routed(void *ctx, rn_time now, const rn_id *src,
 		on_response(d, now, &b);
 		break;
 	case RN_DHT_STORE:
-		on_store(d, now, &b);
+		on_store(d, now, src, &b);
 		break;
 	case RN_DHT_FETCH:
 		on_fetch(d, now, src, &b);

@@ -57,8 +57,11 @@ int rn_dht_body_encode(const rn_dht_body *b, uint8_t *buf, size_t cap,
 		pack_recs(&pk, b);
 		break;
 	case RN_DHT_STORE:
-		pack_header(&pk, 3, b->type);
+		if (b->extend > RN_DHT_EXTEND_MAX)
+			return RN_ERR_INVAL;
+		pack_header(&pk, 4, b->type);
 		pack_recs(&pk, b);
+		msgpack_pack_uint8(&pk, b->extend);
 		break;
 	case RN_DHT_FETCH:
 		pack_header(&pk, 4, b->type);
@@ -139,10 +142,15 @@ int rn_dht_body_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 		b->more = more->via.boolean;
 		return get_recs(&o, 6, b);
 	}
-	case RN_DHT_STORE:
-		if (rn_mp_array(&o, 3, 3))
+	case RN_DHT_STORE: {
+		uint32_t ext = 0;
+		if (rn_mp_array(&o, 3, 4) ||
+		    (o.via.array.size == 4 &&
+		     rn_mp_get_u32(&o, 3, RN_DHT_EXTEND_MAX, &ext)))
 			return RN_ERR_PROTO;
+		b->extend = (uint8_t)ext;
 		return get_recs(&o, 2, b);
+	}
 	case RN_DHT_FETCH:
 		if (rn_mp_array(&o, 4, 4) ||
 		    rn_mp_get_u64(&o, 2, UINT64_MAX, &b->rid) ||

@@ -2,7 +2,7 @@
  *
  *   DHT_REQ   [16, v, op, rid, ns(str), key(bin), rec(bin)]
  *   DHT_RESP  [17, v, op, rid, status, more(bool), [rec(bin), ...]]
- *   DHT_STORE [18, v, [rec(bin), ...]]
+ *   DHT_STORE [18, v, [rec(bin), ...], extend(u8)]   (extend may be absent: 0)
  *   DHT_FETCH [19, v, rid, key_id(bin 20)]
  *
  * status is 0 or the positive value of a negative RN_ERR_*. Records travel
@@ -35,6 +35,7 @@ enum rn_dht_op {
 };
 
 #define RN_DHT_RECS_MAX 8 /* records in one RESP or STORE */
+#define RN_DHT_EXTEND_MAX 8 /* nodes a STORE may ask to be passed on to */
 
 typedef struct rn_dht_bytes {
 	const uint8_t *p;
@@ -48,6 +49,7 @@ typedef struct rn_dht_body {
 	rn_dht_bytes ns, key, rec; /* REQ */
 	rn_id key_id;              /* FETCH */
 	uint8_t n_recs;            /* RESP, STORE */
+	uint8_t extend;            /* STORE: pass on to this many further out */
 	rn_dht_bytes recs[RN_DHT_RECS_MAX];
 } rn_dht_body;
 

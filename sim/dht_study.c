@@ -336,7 +336,9 @@ uint64_t sim_dht_audit(sim_dht_study *s)
 
 void sim_dht_start_claims(sim_dht_study *s)
 {
-	for (uint32_t k = 0; k < s->p->claims; k++) {
+	/* distinct members; bounded tries (a ring smaller than the claims) */
+	for (uint32_t k = 0; k < 4 * s->p->claims && s->n_claims < s->p->claims;
+	     k++) {
 		uint32_t i = pick(s, 0);
 		if (i == UINT32_MAX || claim_of(s, i) >= 0)
 			continue;

@@ -169,10 +169,11 @@ static const char *hexof(const rn_id *id)
 /* The r closest live nodes hold the key; returns how many others do. */
 static uint32_t check_replicas(const fx *f, const rn_id *key)
 {
+	const uint32_t R_now = f->ds.replicas;
 	uint32_t order[FAKE_NODES_MAX], m = by_distance(f, key, order), extra = 0;
 	for (uint32_t k = 0; k < m; k++) {
 		int h = holds(f, order[k], key);
-		if (k < R && !h) {
+		if (k < R_now && !h) {
 			print_error("replica %u (node %u) lacks the key "
 				    "[RN_TEST_SEED=%llu]\n",
 				    k, order[k], (unsigned long long)rn_test_seed());
@@ -183,7 +184,7 @@ static uint32_t check_replicas(const fx *f, const rn_id *key)
 					    holds(f, order[j], key));
 			fail();
 		}
-		extra += k >= R && h;
+		extra += k >= R_now && h;
 	}
 	return extra;
 }
@@ -346,6 +347,52 @@ static void test_handoff_to_joiners_and_read_repair(void **state)
 		skip(); /* this seed's joiner is primary of none of the keys */
 }
 
+/* More replicas than a node's near window (2 near_k + 1 = 9): the
+ * members at the window's edge pass records outwards, so that the
+ * primary and ceil((r - 1) / 2) + 1 nodes on each side of it in ring
+ * order hold them (docs/dht.md); checked here from the sorted ids. */
+static void test_wide_replica_set(void **state)
+{
+	fx *f = *state;
+	char key[16];
+	rn_id k;
+	uint32_t order[FAKE_NODES_MAX], ring[FAKE_NODES_MAX], m = 0;
+	for (uint32_t j = 0; j < 8; j++)
+		add(f, j);
+	fake_pump(f->w, 30000);
+	f->ds.replicas = 13;
+	const uint32_t side = (13 - 1 + 1) / 2 + 1;
+	for (uint32_t i = 0; i < f->w->n_nodes; i++) /* live nodes by id */
+		if (f->w->node[i]) {
+			uint32_t at = m++;
+			while (at > 0 && rn_id_cmp(rn_node_id(f->w->node[i]),
+						   rn_node_id(f->w->node[ring[at - 1]])) < 0) {
+				ring[at] = ring[at - 1];
+				at--;
+			}
+			ring[at] = i;
+		}
+	for (int i = 0; i < 8; i++) {
+		snprintf(key, sizeof key, "w%d", i);
+		put(f, (uint32_t)i, RN_DHT_PUT, "notes", key, "v", 0);
+		assert_int_equal(f->res[i].status, 0);
+		key_id(f, "notes", key, &k);
+		by_distance(f, &k, order);
+		uint32_t p = 0;
+		while (ring[p] != order[0])
+			p++;
+		for (uint32_t d = 0; d <= side; d++) {
+			uint32_t a = ring[(p + d) % m], b = ring[(p + m - d) % m];
+			if (!holds(f, a, &k) || !holds(f, b, &k)) {
+				print_error("key %d: position +-%u lacks it "
+					    "[RN_TEST_SEED=%llu]\n",
+					    i, d, (unsigned long long)rn_test_seed());
+				fail();
+			}
+		}
+	}
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -354,6 +401,7 @@ int main(void)
 		T(test_create),
 		T(test_handoff_after_crash),
 		T(test_handoff_to_joiners_and_read_repair),
+		T(test_wide_replica_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
