@@ -1437,6 +1437,9 @@ static void make_dht(void)
 	put_dht_body("store-8-none", &d);
 	d.n_recs = 0;
 	put_dht_body("store-0", &d);
+	d.n_recs = 1;
+	d.extend = 3; /* a wide replica set: pass it on to 3 more */
+	put_dht_body("store-extend", &d);
 
 	memset(&d, 0, sizeof d);
 	d.type = RN_DHT_FETCH;
