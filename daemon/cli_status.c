@@ -78,7 +78,7 @@ static table_row *table_add(table *t)
 }
 
 /* Control characters (escape sequences) shown as '?'. */
-static void sanitize(char *s)
+void rn_cli_sanitize(char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -94,7 +94,7 @@ static void cell_set(table_row *row, size_t col, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c, CELL_MAX, fmt, ap);
 	va_end(ap);
-	sanitize(c);
+	rn_cli_sanitize(c);
 }
 
 static size_t text_width(const char *s)
@@ -181,7 +181,7 @@ static void fmt_bytes(char *out, size_t outlen, unsigned long long n)
 	snprintf(out, outlen, "%.1f %s", v, unit[u]);
 }
 
-static void fmt_duration(char *out, size_t outlen, unsigned long long s)
+void rn_cli_fmt_duration(char *out, size_t outlen, unsigned long long s)
 {
 	if (s < 60)
 		snprintf(out, outlen, "%llus", s);
@@ -254,8 +254,9 @@ static void fmt_links(char *out, size_t outlen, const json_t *links)
 static int is_shown_first(const char *key)
 {
 	static const char *const known[] = {
-	    "ok",       "id",    "name", "vip",  "group", "state", "listen",
-	    "uptime_s", "links", "succ", "pred", "stats", "sec",   "driver"};
+	    "ok",    "id",     "name",     "vip",    "group",
+	    "state", "listen", "uptime_s", "links",  "succ",
+	    "pred",  "stats",  "sec",      "driver", "dht"};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
 		if (strcmp(key, known[i]) == 0)
 			return 1;
@@ -337,6 +338,34 @@ static const counter_group driver_groups[] = {
     {"peer table", "peers_", drv_peers},
     {NULL, NULL, NULL}};
 
+static const char *const dht_store[] = {"records", NULL};
+static const char *const dht_req[] = {"req_sent", "req_resent", "req_timeout",
+                                      "req_full", NULL};
+static const char *const dht_primary[] = {"primary_ops",     "store_msgs_sent",
+                                          "store_recs_sent", "handoff_recs",
+                                          "fetch_sent",      "fetch_repaired",
+                                          "fetch_full",      "bad_record",
+                                          "refreshes",       NULL};
+static const char *const dht_own[] = {"published", "publish_failed", "renewed",
+                                      "renew_failed", NULL};
+static const char *const dht_ctl[] = {"ctl_waiting",  "waits",
+                                      "waits_busy",   "waits_timeout",
+                                      "answers_late", NULL};
+static const char *const dht_cache[] = {"cache_entries",
+                                        "cache_hits",
+                                        "cache_misses",
+                                        "cache_inserts",
+                                        "cache_expired",
+                                        "cache_overflow",
+                                        NULL};
+static const counter_group dht_groups[] = {{"store", NULL, dht_store},
+                                           {"requests", "req_", dht_req},
+                                           {"replicas", NULL, dht_primary},
+                                           {"own", NULL, dht_own},
+                                           {"control", NULL, dht_ctl},
+                                           {"cache", "cache_", dht_cache},
+                                           {NULL, NULL, NULL}};
+
 static int name_in(const char *name, const char *const *names)
 {
 	for (; *names; names++)
@@ -368,7 +397,7 @@ static void fmt_counter(char *out, size_t outlen, const char *name,
 		name += pl;
 	fmt_any(val, sizeof val, v);
 	snprintf(out, outlen, "%s %s", name, val);
-	sanitize(out);
+	rn_cli_sanitize(out);
 }
 
 /* Appends one item to the group's line, wrapping under the values. */
@@ -447,7 +476,8 @@ void rn_cli_print_status(FILE *out, const json_t *reply)
 	}
 	char buf[CELL_MAX];
 	table_row *row = table_add(&t);
-	fmt_uint_member(buf, sizeof buf, reply, "uptime_s", fmt_duration);
+	fmt_uint_member(buf, sizeof buf, reply, "uptime_s",
+	                rn_cli_fmt_duration);
 	cell_set(row, 0, "uptime:");
 	cell_set(row, 1, "%s", buf);
 	row = table_add(&t);
@@ -480,6 +510,9 @@ void rn_cli_print_status(FILE *out, const json_t *reply)
 	               sec_groups);
 	print_counters(out, "driver", json_object_get(reply, "driver"),
 	               driver_groups);
+	if (json_object_get(reply, "dht"))
+		print_counters(out, "dht", json_object_get(reply, "dht"),
+		               dht_groups);
 }
 
 /* ---- peers ------------------------------------------------------------- */
@@ -517,7 +550,8 @@ void rn_cli_print_peers(FILE *out, const json_t *reply)
 		cell_set(row, 6, "%s", buf);
 		fmt_uint_member(buf, sizeof buf, p, "rx_bytes", fmt_bytes);
 		cell_set(row, 7, "%s", buf);
-		fmt_uint_member(buf, sizeof buf, p, "age_s", fmt_duration);
+		fmt_uint_member(buf, sizeof buf, p, "age_s",
+		                rn_cli_fmt_duration);
 		cell_set(row, 8, "%s", buf);
 		cell_set(row, 9, "%s", member_str(p, "name"));
 	}
@@ -620,7 +654,7 @@ void rn_cli_print_ping(FILE *out, const json_t *reply)
 	const char *target = member_str(reply, "target");
 	char id[CELL_MAX];
 	snprintf(id, sizeof id, "%s", target);
-	sanitize(id);
+	rn_cli_sanitize(id);
 	fprintf(out, "PING %s through the overlay\n", id);
 	double min = 0, max = 0, sum = 0;
 	size_t timed = 0;
@@ -796,8 +830,8 @@ static int parse_args(const cmd_spec *spec, int argc, char **argv, cli_opts *o)
 	return PARSE_RUN;
 }
 
-/* One request/reply with the daemon; an exit code. *reply is set on 0. */
-static int ask(const char *path, json_t *req, int timeout_ms, json_t **reply)
+int rn_cli_call(const char *path, const json_t *req, int timeout_ms,
+                json_t **reply)
 {
 	char why[256];
 	rn_ctl_conn *c;
@@ -815,6 +849,15 @@ static int ask(const char *path, json_t *req, int timeout_ms, json_t **reply)
 		fprintf(stderr, "ringnet: ringnetd at %s: %s\n", path, why);
 		return EXIT_FAIL_;
 	}
+	return EXIT_OK_;
+}
+
+/* One request/reply with the daemon; an exit code. *reply is set on 0. */
+static int ask(const char *path, json_t *req, int timeout_ms, json_t **reply)
+{
+	int rc = rn_cli_call(path, req, timeout_ms, reply);
+	if (rc != EXIT_OK_)
+		return rc;
 	if (!json_is_true(json_object_get(*reply, "ok"))) {
 		const json_t *e = json_object_get(*reply, "error");
 		fprintf(stderr, "ringnet: ringnetd: %s\n",

@@ -28,8 +28,7 @@
 #include <jansson.h>
 
 #define RN_CLI_TIMEOUT_MS            5000 /* status, peers, ring; ping base */
-#define RN_CLI_PING_PROBE_TIMEOUT_MS 2000 /* added to the ping wait per probe  \
-	                                   */
+#define RN_CLI_PING_PROBE_TIMEOUT_MS 2000 /* added to the ping wait per probe */
 #define RN_CLI_PING_COUNT_DEFAULT 4
 #define RN_CLI_PING_COUNT_MAX     100
 #define RN_CLI_ID_SHORT_LEN       12 /* hex digits of an id shown in tables */
@@ -44,6 +43,18 @@ int rn_cli_status(int argc, char **argv);
 int rn_cli_peers(int argc, char **argv);
 int rn_cli_ring(int argc, char **argv);
 int rn_cli_ping(int argc, char **argv);
+
+/* One request and its reply on the daemon's control socket at path. 0
+ * with *reply set (a new reference; "ok" may be true or false), or 1 after
+ * printing why the daemon could not be asked ("ringnet: cannot reach
+ * ringnetd at PATH: ..."). Shared by the other daemon commands
+ * (cli_dht.c). */
+int rn_cli_call(const char *path, const json_t *req, int timeout_ms,
+                json_t **reply);
+/* "45s", "3m12s", "2h05m", "3d04h". */
+void rn_cli_fmt_duration(char *out, size_t outlen, unsigned long long s);
+/* Control characters (escape sequences) in s replaced by '?'. */
+void rn_cli_sanitize(char *s);
 
 void rn_cli_print_status(FILE *out, const json_t *reply);
 void rn_cli_print_peers(FILE *out, const json_t *reply);

@@ -30,10 +30,19 @@
 
 #include "core/env.h"
 
-enum node_key { K_LISTEN, K_GROUP, K_KEY, K_CERT, K_CONTROL, K_LOG_LEVEL, K_N };
+enum node_key {
+	K_LISTEN,
+	K_GROUP,
+	K_KEY,
+	K_CERT,
+	K_CONTROL,
+	K_LOG_LEVEL,
+	K_DHT_TTL,
+	K_N
+};
 
 static const char *const node_key_names[K_N] = {
-    "listen", "group", "key", "cert", "control", "log_level",
+    "listen", "group", "key", "cert", "control", "log_level", "dht_ttl",
 };
 
 typedef struct parse {
@@ -106,6 +115,7 @@ void rn_config_default(rn_config *c)
 	snprintf(c->control_path, sizeof c->control_path, "%s",
 	         RN_CONFIG_CONTROL_DEFAULT);
 	c->log_level = RN_LOG_INFO;
+	c->dht_ttl_s = RN_CONFIG_DHT_TTL_DEFAULT;
 }
 
 int rn_config_log_level_parse(const char *name)
@@ -260,6 +270,24 @@ static void set_log_level(parse *p, const char *v)
 		p->c->log_level = level;
 }
 
+/* dht_ttl = SECONDS, decimal, RN_CONFIG_DHT_TTL_MIN..MAX. */
+static void set_dht_ttl(parse *p, const char *v)
+{
+	size_t n = strlen(v);
+	unsigned long s = 0;
+	if (n > 0 && n <= 9 && strspn(v, "0123456789") == n)
+		s = strtoul(v, NULL, 10);
+	if (s < RN_CONFIG_DHT_TTL_MIN || s > RN_CONFIG_DHT_TTL_MAX) {
+		fail_at(p, p->line,
+		        "bad dht_ttl '%s': give whole seconds from %d to %d, "
+		        "e.g. dht_ttl = %d",
+		        v, RN_CONFIG_DHT_TTL_MIN, RN_CONFIG_DHT_TTL_MAX,
+		        RN_CONFIG_DHT_TTL_DEFAULT);
+		return;
+	}
+	p->c->dht_ttl_s = (uint32_t)s;
+}
+
 static int node_key_find(const char *name)
 {
 	for (int k = 0; k < K_N; k++)
@@ -274,7 +302,7 @@ static void on_node_key(parse *p, const char *name, const char *v)
 	if (k < 0) {
 		fail_at(p, p->line,
 		        "unknown key '%s' in [node]; the keys are listen, "
-		        "group, key, cert, control and log_level",
+		        "group, key, cert, control, log_level and dht_ttl",
 		        name);
 		return;
 	}
@@ -304,6 +332,9 @@ static void on_node_key(parse *p, const char *name, const char *v)
 		break;
 	case K_LOG_LEVEL:
 		set_log_level(p, v);
+		break;
+	case K_DHT_TTL:
+		set_dht_ttl(p, v);
 		break;
 	}
 }

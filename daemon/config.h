@@ -10,6 +10,7 @@
  *     cert      = node.cert            ; this node's certificate (required)
  *     control   = /run/ringnet/ringnetd.sock
  *     log_level = info                 ; error|warn|info|debug|trace
+ *     dht_ttl   = 3600                 ; lease of the published records, s
  *     [bootstrap]
  *     peer = seed1.example.org:7400    ; repeated, or a list
  *
@@ -30,6 +31,9 @@
 #define RN_CONFIG_LISTEN_ADDR_DEFAULT "::"
 #define RN_CONFIG_LISTEN_PORT_DEFAULT 7400
 #define RN_CONFIG_CONTROL_DEFAULT     "/run/ringnet/ringnetd.sock"
+#define RN_CONFIG_DHT_TTL_DEFAULT     3600  /* s: member and name records */
+#define RN_CONFIG_DHT_TTL_MIN         60    /* renewed at 2/3 of the lease */
+#define RN_CONFIG_DHT_TTL_MAX         86400 /* the DHT's longest lease */
 
 typedef struct rn_config {
 	char listen_addr[64]; /* default "::" (dual-stack), or "0.0.0.0" or
@@ -45,11 +49,13 @@ typedef struct rn_config {
 	char cert_path[RN_CONFIG_PATH_MAX];    /* this node's member
 	                                          certificate; required */
 	char control_path[RN_CONFIG_PATH_MAX]; /* the control socket */
-	int log_level; /* RN_LOG_* from core/env.h; default RN_LOG_INFO */
+	int log_level;      /* RN_LOG_* from core/env.h; default RN_LOG_INFO */
+	uint32_t dht_ttl_s; /* lease of the records the daemon publishes and
+	                       the default of `ringnet dht put`; 3600 */
 } rn_config;
 
 /* The defaults: listen [::]:7400, no bootstrap peers, no key paths, the
- * control socket in /run/ringnet, log level info. */
+ * control socket in /run/ringnet, log level info, DHT leases of 3600 s. */
 void rn_config_default(rn_config *c);
 
 /* Fills *c from the file at path, over rn_config_default(). 0, or -1 with

@@ -1,6 +1,6 @@
 /* The ringnetd daemon object (see daemon.h): one node on one libuv loop.
  * This file is its lifecycle; daemon_impl.h lists the files that do the
- * rest (identity, bootstrap, control queries, ping).
+ * rest (identity, bootstrap, control queries, ping, the DHT).
  *
  * Handles on the loop, all owned here except the control socket's and
  * the pings':
@@ -12,6 +12,8 @@
  *     clock                  re-reads the wall clock for the core, each min
  *     drain                  the pause between leave and close
  *     ping->timer            one per ping in progress (daemon_ping.c)
+ *     dht->publish, ->expiry the DHT's publication and the deadlines of
+ *                            the requests waiting for it (daemon_dht.c)
  *     res[i].req             uv_getaddrinfo requests (not handles)
  *
  * States:  RUNNING --SIGINT/SIGTERM--> DRAINING (node left, peers told,
@@ -20,7 +22,8 @@
  *
  * Invariants: the node is called only from the loop thread with
  * rn_uvenv_now(); nothing calls it after rn_uvenv_close. A control request
- * taken by a ping is answered exactly once (the ping's end, or shutdown).
+ * taken by a ping or a DHT request is answered exactly once (its end, or
+ * shutdown). The DHT is detached and freed before the node.
  */
 #include "daemon_impl.h"
 
@@ -42,11 +45,14 @@ static const int signals[3] = {SIGINT, SIGTERM, SIGHUP};
 
 /* ---- events from the node ------------------------------------------------ */
 
-/* uvenv.c has logged it already; traces may answer a ping. */
+/* uvenv.c has logged it already; traces may answer a ping, joining
+ * starts the DHT's publication. */
 static void on_event(void *ud, const rn_event *ev)
 {
 	if (ev->type == RN_EV_TRACE_DONE)
 		rn_daemon_ping_on_trace_done(ud, ev);
+	else if (ev->type == RN_EV_JOINED)
+		rn_daemon_dht_on_joined(ud);
 }
 
 /* ---- signals ------------------------------------------------------------- */
@@ -63,6 +69,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 static void close_all(rn_daemon *d)
 {
 	rn_daemon_ping_abort_all(d);
+	rn_daemon_dht_abort_all(d);
 	rn_daemon_boot_cancel(d);
 	if (d->ctl) {
 		rn_ctl_close(d->ctl, NULL, NULL);
@@ -87,6 +94,7 @@ static void stop(rn_daemon *d, int sig)
 	             sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rn_node_leave(d->node, rn_uvenv_now());
 	rn_daemon_ping_abort_all(d);
+	rn_daemon_dht_abort_all(d);
 	rn_daemon_boot_cancel(d);
 	uv_timer_stop(&d->clock);
 	/* the CLOSEs went out with try_send; the pause lets late control
@@ -98,7 +106,7 @@ static int config_restart_needed(const rn_config *a, const rn_config *b)
 {
 	if (strcmp(a->listen_addr, b->listen_addr) ||
 	    a->listen_port != b->listen_port ||
-	    a->n_bootstrap != b->n_bootstrap ||
+	    a->n_bootstrap != b->n_bootstrap || a->dht_ttl_s != b->dht_ttl_s ||
 	    strcmp(a->group_path, b->group_path) ||
 	    strcmp(a->key_path, b->key_path) ||
 	    strcmp(a->cert_path, b->cert_path) ||
@@ -136,8 +144,9 @@ static void reload(rn_daemon *d)
 	d->cfg.log_level = now;
 	if (config_restart_needed(&d->cfg, c))
 		rn_uvenv_log(&d->env, RN_LOG_WARN,
-		             "reload: listen, bootstrap, group, key, cert and "
-		             "control changes take effect after a restart");
+		             "reload: listen, bootstrap, group, key, cert, "
+		             "control and dht_ttl changes take effect after a "
+		             "restart");
 	free(c);
 }
 
@@ -250,7 +259,7 @@ static int setup(rn_daemon *d, char *err, size_t errlen)
 	                  d->cfg.listen_port, d->cfg.log_level, err, errlen))
 		return RN_DAEMON_EXIT_FAIL;
 	d->env_ok = 1;
-	if (node_init(d, err, errlen))
+	if (node_init(d, err, errlen) || rn_daemon_dht_new(d, err, errlen))
 		return RN_DAEMON_EXIT_FAIL;
 	if (rn_ctl_open(&d->ctl, &d->loop, d->cfg.control_path,
 	                rn_daemon_query_on_request, d, err, errlen)) {
@@ -331,6 +340,7 @@ void rn_daemon_free(rn_daemon *d)
 	if (!d)
 		return;
 	loop_finish(d);
+	rn_daemon_dht_free(d); /* detaches from the node: first */
 	rn_node_free(d->node);
 	if (d->sh_ok)
 		rn_shared_deinit(&d->sh);

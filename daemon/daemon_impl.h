@@ -9,6 +9,12 @@
  *     daemon_query.c     the control socket's answers: status, peers,
  *                        ring as JSON, and the dispatch of every command
  *     daemon_ping.c      ping: rn_node_trace probes and their paths
+ *     daemon_dht.c       the node's DHT: publishing this member's records,
+ *                        the table of control requests waiting for it
+ *     daemon_dht_cmd.c   the `dht` command (put, create, get, remove) and
+ *                        the JSON of records, errors and endpoints
+ *     daemon_resolve.c   `resolve`: name -> virtual IP -> member record,
+ *                        through the resolution cache (resolve_cache.h)
  *
  * Private to daemon/: nothing outside these files includes it. Every
  * function here runs on the loop thread.
@@ -23,10 +29,13 @@
 #include <uv.h>
 
 #include "../core/cert.h"
+#include "../core/log.h"
+#include "../dht/dht.h"
 #include "../overlay/node.h"
 #include "config.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "resolve_cache.h"
 #include "uvenv.h"
 
 #define RN_DAEMON_BOOT_MAX 32 /* resolved bootstrap endpoints */
@@ -47,6 +56,70 @@ typedef struct rn_daemon_resolve {
 } rn_daemon_resolve;
 
 struct rn_daemon_ping; /* daemon_ping.c */
+
+/* ---- the DHT (daemon_dht.c, daemon_resolve.c) ---------------------------- */
+
+#define RN_DAEMON_DHT_WAITS_MAX        32    /* control requests at once */
+#define RN_DAEMON_DHT_TIMEOUT_MS       10000 /* each, all its steps */
+#define RN_DAEMON_DHT_PUBLISH_DELAY_MS 2000  /* JOINED -> publish */
+#define RN_DAEMON_DHT_PUBLISH_RETRY_MS 5000  /* after a refused publish */
+
+typedef struct rn_daemon_dht_wait rn_daemon_dht_wait;
+
+/* The answer to a wait's DHT request (or RN_ERR_TIMEOUT from the table):
+ * status, the checked records (valid during the call) and unix time in
+ * ms. It either ends the wait (rn_daemon_dht_wait_end) or sends the next
+ * step under a new rid (rn_daemon_dht_wait_step). */
+typedef void (*rn_daemon_dht_done)(rn_daemon *d, rn_daemon_dht_wait *w,
+                                   int status, const rn_rec *recs, uint32_t n,
+                                   uint64_t now_ms);
+
+/* What a resolve is doing (daemon_resolve.c). */
+enum { RESOLVE_NAME = 1, RESOLVE_MEMBER = 2 };
+
+/* One control request waiting for the DHT: a slot of the daemon's table,
+ * found by the rid of the DHT request it waits for (0: the slot is free).
+ * Slots never move, so a pointer stays valid until the wait ends; a rid is
+ * never reused. */
+struct rn_daemon_dht_wait {
+	uint64_t rid;
+	rn_ctl_req *req;
+	rn_daemon_dht_done done;
+	rn_time deadline;
+	int op; /* RN_DHT_PUT, ... */
+	char ns[RN_REC_NS_MAX + 1];
+	uint8_t key[RN_REC_KEY_MAX], key_len;
+	uint32_t ttl_s;
+	/* resolve */
+	int step; /* RESOLVE_NAME, RESOLVE_MEMBER */
+	char target[64];
+	char name[RN_CERT_NAME_MAX + 1];
+	uint8_t vip[RN_CERT_VIP_MAX], vip_len;
+	uint64_t name_expires_ms;
+};
+
+typedef struct rn_daemon_dht_stats {
+	uint64_t waits;         /* control requests sent to the DHT */
+	uint64_t waits_busy;    /* refused: RN_DAEMON_DHT_WAITS_MAX reached */
+	uint64_t waits_timeout; /* ended by the table's timeout */
+	uint64_t answers_late;  /* DHT answers for no wait (timed out) */
+	uint64_t published;     /* own records stored, first time */
+	uint64_t publish_failed;
+	uint64_t renewed, renew_failed; /* the DHT's refreshes (rid 0) */
+} rn_daemon_dht_stats;
+
+typedef struct rn_daemon_dht {
+	rn_dht *dht;
+	rn_dht_settings s; /* read live by the DHT: lives as long as it */
+	rn_logger lg;      /* rate-limited lines (renewal failures) */
+	uv_timer_t publish, expiry;
+	rn_daemon_dht_wait wait[RN_DAEMON_DHT_WAITS_MAX];
+	uint32_t n_wait;
+	uint64_t next_rid;
+	uint64_t pub_rid[2]; /* member, name: the last publication */
+	rn_daemon_dht_stats st;
+	rn_resolve_cache cache;
+} rn_daemon_dht;
 
 struct rn_daemon {
 	uv_loop_t loop;
@@ -71,6 +144,7 @@ struct rn_daemon {
 	rn_time started;
 	struct rn_daemon_ping *pings;
 	unsigned n_pings;
+	rn_daemon_dht *dht;
 	uint64_t next_qid;
 	int stopping;
 };
@@ -103,5 +177,58 @@ json_t *rn_daemon_ping_start(rn_daemon *d, rn_ctl_req *req, const json_t *msg,
 void rn_daemon_ping_on_trace_done(rn_daemon *d, const rn_event *ev);
 /* Shutdown: every ping in progress is answered now (with an error). */
 void rn_daemon_ping_abort_all(rn_daemon *d);
+
+/* daemon_dht.c: attaches an rn_dht to d->node (after the node, on the
+ * loop); 0, or -1 with a reason in err. free: after the loop has closed,
+ * before rn_node_free. */
+int rn_daemon_dht_new(rn_daemon *d, char *err, size_t errlen);
+void rn_daemon_dht_free(rn_daemon *d);
+/* RN_EV_JOINED: publish this member's records a little later. */
+void rn_daemon_dht_on_joined(rn_daemon *d);
+/* Shutdown: every wait is answered now (with an error), timers stop. */
+void rn_daemon_dht_abort_all(rn_daemon *d);
+/* status: the DHT's, the table's and the cache's counters. */
+json_t *rn_daemon_dht_status(const rn_daemon *d);
+
+/* A free slot for req, with a fresh rid and the deadline set; NULL when
+ * the table is full (counted). */
+rn_daemon_dht_wait *rn_daemon_dht_wait_new(rn_daemon *d, rn_ctl_req *req,
+                                           rn_daemon_dht_done done);
+/* A fresh rid for w's next step; returns it. */
+uint64_t rn_daemon_dht_wait_step(rn_daemon *d, rn_daemon_dht_wait *w);
+/* Answers w's request with reply (NULL: out of memory) and frees w. */
+void rn_daemon_dht_wait_end(rn_daemon *d, rn_daemon_dht_wait *w, json_t *reply);
+/* After a DHT call that returned rc for w's request rid: a refusal is
+ * an answer (done runs with it) unless w has moved on meanwhile. */
+void rn_daemon_dht_wait_sent(rn_daemon *d, rn_daemon_dht_wait *w, uint64_t rid,
+                             int rc);
+/* Unix time in ms now, by the node's clock. */
+uint64_t rn_daemon_dht_unix_ms(const rn_daemon *d);
+
+/* daemon_dht_cmd.c: the `dht` command; answers at once or takes req, as
+ * ping does. */
+json_t *rn_daemon_dht_start(rn_daemon *d, rn_ctl_req *req, const json_t *msg,
+                            int *taken);
+/* The JSON shared by `dht`, `resolve` and the wait table. */
+/* {"ok":false,"error":text,"code":code} for an RN_ERR_* of (ns, key). */
+json_t *rn_daemon_dht_error(int status, const char *ns, const uint8_t *key,
+                            size_t key_len);
+/* A key as people read it: a virtual IP in member and lease, text when it
+ * is printable UTF-8, else 0x and hex. */
+void rn_daemon_dht_key_str(const char *ns, const uint8_t *key, size_t len,
+                           char *out, size_t outlen);
+/* {"name","vip","node_pk"} of a record's writer, from its certificate. */
+json_t *rn_daemon_dht_writer_json(const rn_rec *r);
+/* [{"kind":"local"|"mapped"|"reflexive","endpoint":"A:P"}, ...] */
+json_t *rn_daemon_dht_eps_json(const rn_member *m);
+/* A virtual IP (4 or 16 bytes) as text, or JSON null. */
+json_t *rn_daemon_dht_vip_json(const uint8_t *vip, size_t len);
+/* The base64 of a node public key. */
+json_t *rn_daemon_dht_pk_json(const uint8_t pk[RN_SIGN_PK_LEN]);
+
+/* daemon_resolve.c: the `resolve` command; answers at once (from the
+ * cache, or an error) or takes req. */
+json_t *rn_daemon_resolve_start(rn_daemon *d, rn_ctl_req *req,
+                                const json_t *msg, int *taken);
 
 #endif

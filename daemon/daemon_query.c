@@ -1,11 +1,12 @@
 /* The control socket's answers (daemon_impl.h, docs/ringnetd.md has the
  * reply schemas): `status`, `peers` and `ring` are built here from the
  * node's and the driver's state, as JSON; `ping` is handed to
- * daemon_ping.c, which may answer later.
+ * daemon_ping.c, `dht` to daemon_dht.c and `resolve` to daemon_resolve.c,
+ * which may answer later.
  *
  *     status  this node, its link counts and every counter struct
- *             (rn_node_stats, rn_sec_stats, rn_uvenv_stats), one member
- *             per field, named as the field
+ *             (rn_node_stats, rn_sec_stats, rn_uvenv_stats, the DHT's),
+ *             one member per field, named as the field
  *     peers   one object per link (rn_node_links), with the driver's
  *             byte counts for the link's endpoint
  *     ring    the near links sorted clockwise from this node
@@ -174,8 +175,8 @@ static json_t *cmd_status(rn_daemon *d)
 		snprintf(listen, sizeof listen, "?");
 	rn_time up_us = rn_uvenv_now() - d->started;
 	return json_pack(
-	    "{s:b,s:o,s:o,s:s,s:o,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "ok",
-	    1, "id", rn_daemon_query_id(rn_node_id(d->node)), "vip",
+	    "{s:b,s:o,s:o,s:s,s:o,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+	    "ok", 1, "id", rn_daemon_query_id(rn_node_id(d->node)), "vip",
 	    json_vip(c->vip, c->vip_len), "name", c->name, "group",
 	    json_hex(d->id.group_id, RN_GROUP_ID_LEN), "state",
 	    state_name(rn_node_state(d->node)), "listen", listen, "uptime_s",
@@ -184,7 +185,7 @@ static json_t *cmd_status(rn_daemon *d)
 	    json_id_or_null(rn_node_pred(d->node, &pb)), "stats",
 	    stats_json(rn_node_get_stats(d->node)), "sec",
 	    sec_json(rn_node_sec_stats(d->node)), "driver",
-	    driver_json(&d->env.stats));
+	    driver_json(&d->env.stats), "dht", rn_daemon_dht_status(d));
 }
 
 /* ---- peers --------------------------------------------------------------- */
@@ -296,6 +297,14 @@ void rn_daemon_query_on_request(void *ud, rn_ctl_req *req, const json_t *msg)
 		reply = rn_daemon_ping_start(d, req, msg, &taken);
 		if (taken)
 			return; /* the ping answers it */
+	} else if (!strcmp(cmd, "dht")) {
+		reply = rn_daemon_dht_start(d, req, msg, &taken);
+		if (taken)
+			return; /* the DHT's answer does */
+	} else if (!strcmp(cmd, "resolve")) {
+		reply = rn_daemon_resolve_start(d, req, msg, &taken);
+		if (taken)
+			return;
 	} else {
 		snprintf(buf, sizeof buf, "unknown command '%.64s'", cmd);
 		reply = rn_daemon_query_error(buf);

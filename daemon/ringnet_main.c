@@ -3,7 +3,8 @@
  *     ringnet [-s SOCKET] COMMAND [ARGS...]
  *
  * Only dispatch lives here: the offline key commands are in cli_keys.c,
- * the daemon queries in cli_status.c, and each parses its own options
+ * the daemon queries in cli_status.c, the DHT's in cli_dht.c, and each
+ * parses its own options
  * with argv[0] = the command word. A global -s SOCKET is passed on
  * through $RINGNET_SOCKET, which the query commands read (an -s after the
  * command word still wins). Exit codes: those of the command; 2 for a
@@ -15,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "cli_dht.h"
 #include "cli_keys.h"
 #include "cli_status.h"
 #include "daemon.h"
@@ -33,6 +35,8 @@ static const command commands[] = {
     {"peers", rn_cli_peers, "the local node's links, one per line"},
     {"ring", rn_cli_ring, "the local node's ring neighbours"},
     {"ping", rn_cli_ping, "look an id or virtual IP up through the overlay"},
+    {"dht", rn_cli_dht, "put, create, get or remove values in the DHT"},
+    {"resolve", rn_cli_resolve, "a member by name or virtual IP, from the DHT"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -542,8 +542,19 @@ static void finish(rn_dht *d, rn_time now, uint32_t i, int status,
 	}
 	if (q.op == RN_DHT_GET && status == 0 && n == 0)
 		status = RN_ERR_NOTFOUND;
-	d->cb(d->cb_ctx, q.rid, q.op, status, recs, n,
-	      rn_node_unix_ms(d->node, now));
+	rn_dht_result res = {
+		.rid = q.rid,
+		.op = q.op,
+		.status = status,
+		.ns = q.ns,
+		.ns_len = q.ns_len,
+		.key = q.key,
+		.key_len = q.key_len,
+		.recs = recs,
+		.n_recs = n,
+		.now_unix_ms = rn_node_unix_ms(d->node, now),
+	};
+	d->cb(d->cb_ctx, &res);
 }
 
 /* The largest RN_ERR_* magnitude a status may carry (core/err.h). */

@@ -52,14 +52,23 @@ typedef struct rn_dht_stats {
 	uint64_t refreshes;
 } rn_dht_stats;
 
-/* A finished operation: status 0 or an RN_ERR_*; rid 0 for the refresh of
- * an own record (rn_dht_write with keep); for a get, the checked
- * records (valid during the call) with now_unix_ms to compute what is left
- * of their leases. A create that failed with RN_ERR_CONFLICT has the
- * holder's record. */
-typedef void (*rn_dht_result_fn)(void *ctx, uint64_t rid, int op, int status,
-				 const rn_rec *recs, uint32_t n_recs,
-				 uint64_t now_unix_ms);
+/* A finished operation, valid during the callback: its key; status 0 or
+ * an RN_ERR_*; rid 0 for the refresh of an own record (rn_dht_write with
+ * keep); for a get, the checked records, with now_unix_ms to compute what
+ * is left of their leases. A create that failed with RN_ERR_CONFLICT has
+ * the holder's record. The callback may start new operations. */
+typedef struct rn_dht_result {
+	uint64_t rid;
+	int op, status;
+	const char *ns; /* ns_len bytes, not NUL-terminated */
+	size_t ns_len;
+	const uint8_t *key;
+	size_t key_len;
+	const rn_rec *recs;
+	uint32_t n_recs;
+	uint64_t now_unix_ms;
+} rn_dht_result;
+typedef void (*rn_dht_result_fn)(void *ctx, const rn_dht_result *res);
 
 typedef struct rn_dht rn_dht;
 

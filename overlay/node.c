@@ -109,6 +109,11 @@ int rn_node_route_body(rn_node *n, rn_time now, const rn_id *dst,
 			     len, -1, 0u);
 }
 
+const rn_ep *rn_node_own_ep(const rn_node *n)
+{
+	return rn_ep_is_zero(&n->own_ep) ? NULL : &n->own_ep;
+}
+
 void rn_node_random(rn_node *n, void *buf, size_t len)
 {
 	n->sh->env->random(n->lg.ctx, buf, len);

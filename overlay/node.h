@@ -169,6 +169,9 @@ void rn_node_upper_wake(rn_node *n, rn_time now, uint32_t t_ms);
 uint32_t rn_node_near_ids(const rn_node *n, rn_id *out, uint32_t max);
 
 const rn_id *rn_node_id(const rn_node *n);
+/* How the node believes it is reached: given at creation, else as its
+ * first peer saw it (HELLO_ACK your_ep); NULL while unknown. */
+const rn_ep *rn_node_own_ep(const rn_node *n);
 int rn_node_state(const rn_node *n);
 const rn_node_stats *rn_node_get_stats(const rn_node *n);
 /* The current successor / predecessor, or NULL if the node has none. */

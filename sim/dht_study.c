@@ -138,15 +138,16 @@ static int claim_of(const sim_dht_study *s, uint32_t node)
 	return -1;
 }
 
-static void on_dht(sim_world *w, uint32_t node, uint64_t id, int op,
-		   int status, const rn_rec *recs, uint32_t n_recs,
-		   uint64_t now_unix_ms)
+static void on_dht(sim_world *w, uint32_t node, const rn_dht_result *res)
 {
 	sim_dht_study *s = w->user_dht;
+	uint64_t id = res->rid;
+	int op = res->op, status = res->status;
+	const rn_rec *recs = res->recs;
+	uint32_t n_recs = res->n_recs;
 	unsigned kind = (unsigned)(id >> 56);
 	uint32_t idx = (uint32_t)(id >> 8);
 	uint8_t try = (uint8_t)id;
-	(void)now_unix_ms;
 	if (id == 0) { /* a refresh, or the retry of a publication */
 		if (op == RN_DHT_CREATE && status == RN_ERR_CONFLICT)
 			s->r.renew_conflicts++;

@@ -352,13 +352,12 @@ void sim_world_deinit(sim_world *w)
 	rn_shared_deinit(&w->sh);
 }
 
-static void dht_result(void *ctx, uint64_t rid, int op, int status,
-		       const rn_rec *recs, uint32_t n_recs, uint64_t now_unix_ms)
+static void dht_result(void *ctx, const rn_dht_result *res)
 {
 	uint32_t i;
 	sim_world *w = world_of(ctx, &i);
 	if (w->on_dht)
-		w->on_dht(w, i, rid, op, status, recs, n_recs, now_unix_ms);
+		w->on_dht(w, i, res);
 }
 
 int sim_world_enable_dht(sim_world *w, const rn_dht_settings *s,

@@ -65,9 +65,8 @@ typedef struct sim_pkt_pool {
 typedef void (*sim_script_fn)(sim_world *w, uint32_t type, uint32_t arg);
 typedef void (*sim_event_fn)(sim_world *w, uint32_t node, const rn_event *ev);
 /* A DHT operation of node `node` finished (dht/dht.h). */
-typedef void (*sim_dht_fn)(sim_world *w, uint32_t node, uint64_t rid, int op,
-			   int status, const rn_rec *recs, uint32_t n_recs,
-			   uint64_t now_unix_ms);
+typedef void (*sim_dht_fn)(sim_world *w, uint32_t node,
+			   const rn_dht_result *res);
 
 struct sim_world {
 	rn_settings settings;

@@ -9,11 +9,13 @@
 #            certificates at start
 #   replay   replayed and bit-flipped DATA through a UDP relay
 #            (udp_relay.py) are counted and dropped
+#   dht      five daemons: ringnet dht put/create/get/remove and
+#            ringnet resolve across them
 if(NOT (TARGET ringnetd AND TARGET ringnet))
   return()
 endif()
 
-foreach(t badconf ring12 refuse replay)
+foreach(t badconf ring12 refuse replay dht)
   add_test(NAME daemon_${t}
     COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${t}.sh
       $<TARGET_FILE:ringnetd> $<TARGET_FILE:ringnet>)

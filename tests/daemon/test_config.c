@@ -93,6 +93,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.control_path, "/run/ringnet/ringnetd.sock");
 	assert_int_equal(c.log_level, RN_LOG_INFO);
 	assert_string_equal(c.group_path, "");
+	assert_int_equal(c.dht_ttl_s, 3600);
 }
 
 static void test_full_file(void **state)
@@ -231,6 +232,24 @@ static void test_bad_log_level(void **state)
 	assert_int_equal(rn_config_log_level_parse("warning"), -1);
 }
 
+static void test_dht_ttl(void **state)
+{
+	(void)state;
+	rn_config c;
+	load_ok("[node]\n" REQUIRED "dht_ttl = 60\n", &c);
+	assert_int_equal(c.dht_ttl_s, 60);
+	load_ok("[node]\n" REQUIRED "dht_ttl = 86400\n", &c);
+	assert_int_equal(c.dht_ttl_s, 86400);
+	expect_error("[node]\n" REQUIRED "dht_ttl = 59\n", 5,
+	             "bad dht_ttl '59': give whole seconds from 60 to 86400");
+	expect_error("[node]\n" REQUIRED "dht_ttl = 86401\n", 5,
+	             "bad dht_ttl '86401'");
+	expect_error("[node]\n" REQUIRED "dht_ttl = 1h\n", 5,
+	             "bad dht_ttl '1h'");
+	expect_error("[node]\n" REQUIRED "dht_ttl = 99999999999\n", 5,
+	             "bad dht_ttl");
+}
+
 static void test_bad_peer(void **state)
 {
 	(void)state;
@@ -363,6 +382,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_value),
 	    cmocka_unit_test(test_duplicate_key),
 	    cmocka_unit_test(test_bad_log_level),
+	    cmocka_unit_test(test_dht_ttl),
 	    cmocka_unit_test(test_bad_peer),
 	    cmocka_unit_test(test_too_many_peers),
 	    cmocka_unit_test(test_missing_required),

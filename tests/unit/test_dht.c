@@ -32,14 +32,15 @@ typedef struct fx {
 	result res[FAKE_NODES_MAX]; /* the latest result of each node */
 } fx;
 
-static void on_result(void *ctx, uint64_t rid, int op, int status,
-		      const rn_rec *recs, uint32_t n, uint64_t now_ms)
+static void on_result(void *ctx, const rn_dht_result *res)
 {
 	result *r = ctx;
-	(void)rid;
+	const rn_rec *recs = res->recs;
+	uint32_t n = res->n_recs;
+	uint64_t now_ms = res->now_unix_ms;
 	r->done = 1;
-	r->op = op;
-	r->status = status;
+	r->op = res->op;
+	r->status = res->status;
 	r->n = n;
 	if (n) {
 		memcpy(r->writer0, recs[0].writer, RN_SIGN_PK_LEN);
