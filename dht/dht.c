@@ -74,7 +74,7 @@ struct rn_dht {
 
 void rn_dht_settings_default(rn_dht_settings *s)
 {
-	s->replicas = 8;
+	s->replicas = 12; /* bench/results/2026-11-26-issue4.md */
 	s->records_max = 4096;
 	s->per_writer_max = 64;
 	s->requests_max = 256;
@@ -267,10 +267,12 @@ static int take_record(rn_dht *d, rn_time now, const rn_dht_bytes *in,
 	if (!rc)
 		rc = rn_rec_check(r, &d->policy,
 				  rn_node_unix_ms(d->node, now));
-	if (rc) {
+	if (rc == RN_ERR_EXPIRED)
+		d->st.expired_record++; /* its lease ended on the way */
+	else if (rc)
 		d->st.bad_record++;
+	if (rc)
 		return rc;
-	}
 	rn_rec_key_id(key_id, d->group_id, r->ns, r->ns_len, r->key,
 		      r->key_len);
 	return 0;

@@ -49,6 +49,7 @@ typedef struct rn_dht_stats {
 	uint64_t handoff_recs;   /* of those, sent because the ring changed */
 	uint64_t fetch_sent, fetch_repaired, fetch_full;
 	uint64_t bad_record;     /* failed rn_rec_check: dropped */
+	uint64_t expired_record; /* arrived after its lease ended: dropped */
 	uint64_t refreshes;
 } rn_dht_stats;
 

@@ -24,8 +24,15 @@ typedef struct dht_claim {
 	uint8_t tries, held, failed;
 } dht_claim;
 
+/* The key id of a node's member record, for the audits. */
+typedef struct member_key {
+	rn_id key_id;
+	uint32_t node;
+} member_key;
+
 struct sim_dht_study {
 	sim_world *w;
+	member_key *mk; /* one per node slot, sorted by key id */
 	const sim_dht_params *p;
 	uint8_t *published;   /* per node: 1 sent, 2 acknowledged */
 	uint8_t *lost_seen;   /* per node: its record was found lost once */
@@ -45,6 +52,7 @@ void sim_dht_params_default(sim_dht_params *p)
 	p->ttl_s = 3600;
 	p->get_rate = 100.0;
 	p->claim_prefix = 0x0AC80000u; /* 10.200.0.0/16 */
+	p->claim_bits = 16;
 	p->claim_tries_max = 32;
 }
 
@@ -116,7 +124,7 @@ static void claim_send(sim_dht_study *s, uint32_t idx)
 		return;
 	}
 	c->addr = s->p->claim_prefix |
-		  (uint32_t)rn_prng_below(&w->prng, 65536);
+		  (uint32_t)rn_prng_below(&w->prng, 1ull << s->p->claim_bits);
 	uint8_t key[4] = {(uint8_t)(c->addr >> 24), (uint8_t)(c->addr >> 16),
 			  (uint8_t)(c->addr >> 8), (uint8_t)c->addr};
 	uint8_t me[4];
@@ -170,12 +178,15 @@ static void on_dht(sim_world *w, uint32_t node, const rn_dht_result *res)
 		dht_get *g = &s->gets[idx];
 		if (g->done || g->excluded || g->tries != try)
 			break;
-		uint8_t want[RN_SIGN_PK_LEN] = {0};
-		memcpy(want, w->oracle.ids[w->nodes[g->target].rank].b,
-		       RN_ID_LEN);
+		/* the DHT passed on only checked, live records of the key
+		 * asked for; its member's own (only it may write the key
+		 * under crypto real, and nobody else does under none) */
+		uint8_t want[4];
+		vip_of(g->target, want);
 		int ok = 0;
 		for (uint32_t k = 0; k < n_recs && !ok; k++)
-			ok = memcmp(recs[k].writer, want, RN_SIGN_PK_LEN) == 0;
+			ok = recs[k].key_len == 4 &&
+			     memcmp(recs[k].key, want, 4) == 0;
 		if (ok) {
 			g->done = g->tries;
 			s->latency[s->n_latency++] =
@@ -212,6 +223,29 @@ static void on_dht(sim_world *w, uint32_t node, const rn_dht_result *res)
 	}
 }
 
+static int cmp_mk(const void *a, const void *b)
+{
+	return rn_id_cmp(&((const member_key *)a)->key_id,
+			 &((const member_key *)b)->key_id);
+}
+
+/* The node whose member record has this key id, or UINT32_MAX. */
+static uint32_t member_of(const sim_dht_study *s, const rn_id *key_id)
+{
+	uint32_t lo = 0, hi = s->w->n_nodes;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = rn_id_cmp(&s->mk[mid].key_id, key_id);
+		if (c == 0)
+			return s->mk[mid].node;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return UINT32_MAX;
+}
+
 sim_dht_study *sim_dht_study_new(sim_world *w, const sim_dht_params *p)
 {
 	sim_dht_study *s = calloc(1, sizeof *s);
@@ -220,12 +254,23 @@ sim_dht_study *sim_dht_study_new(sim_world *w, const sim_dht_params *p)
 	s->w = w;
 	s->p = p;
 	s->published = calloc(w->n_nodes, 1);
+	s->mk = calloc(w->n_nodes, sizeof *s->mk);
+	if (s->mk) {
+		for (uint32_t i = 0; i < w->n_nodes; i++) {
+			uint8_t v[4];
+			vip_of(i, v);
+			rn_rec_key_id(&s->mk[i].key_id, w->group_id, "member", 6,
+				      v, 4);
+			s->mk[i].node = i;
+		}
+		qsort(s->mk, w->n_nodes, sizeof *s->mk, cmp_mk);
+	}
 	s->lost_seen = calloc(w->n_nodes, 1);
 	s->cap_gets = 2 * p->gets + 1;
 	s->gets = calloc(s->cap_gets, sizeof *s->gets);
 	s->latency = calloc(s->cap_gets, sizeof *s->latency);
 	s->claims = calloc(p->claims + 1, sizeof *s->claims);
-	if (!s->published || !s->lost_seen || !s->gets || !s->latency ||
+	if (!s->published || !s->mk || !s->lost_seen || !s->gets || !s->latency ||
 	    !s->claims || sim_world_enable_dht(w, &p->settings, on_dht)) {
 		sim_dht_study_free(s);
 		return NULL;
@@ -240,6 +285,7 @@ void sim_dht_study_free(sim_dht_study *s)
 	if (!s)
 		return;
 	free(s->published);
+	free(s->mk);
 	free(s->lost_seen);
 	free(s->gets);
 	free(s->latency);
@@ -310,12 +356,9 @@ uint64_t sim_dht_audit(sim_dht_study *s)
 			const rn_store_entry *e = &st->v[k];
 			if (e->expires <= t || (e->flags & RN_REC_TOMB))
 				continue;
-			/* a member record's writer is its node's ring id */
-			rn_id wid;
-			memcpy(wid.b, e->writer, RN_ID_LEN);
-			uint32_t rank;
-			if (sim_oracle_find(&w->oracle, &wid, &rank) == 0)
-				held[w->oracle.node_of[rank]] = 1;
+			uint32_t node = member_of(s, &e->key_id);
+			if (node != UINT32_MAX)
+				held[node] = 1;
 		}
 	}
 	for (uint32_t i = 0; i < w->n_nodes; i++) {
@@ -430,6 +473,7 @@ void sim_dht_results_get(sim_dht_study *s, sim_dht_results *r)
 			continue;
 		const rn_dht_stats *st = rn_dht_get_stats(w->dht[i]);
 		s->r.bad_records += st->bad_record;
+		s->r.expired_records += st->expired_record;
 		s->r.store_recs_sent += st->store_recs_sent;
 		s->r.handoff_recs += st->handoff_recs;
 		s->r.repaired += st->fetch_repaired;

@@ -30,7 +30,8 @@ typedef struct sim_dht_params {
 	uint32_t gets;         /* on the stable ring, and again under churn */
 	double get_rate;       /* per second */
 	uint32_t claims;       /* members claiming an address at once */
-	uint32_t claim_prefix; /* the /16 they claim from (host order) */
+	uint32_t claim_prefix; /* the range they claim from (host order) */
+	uint32_t claim_bits;   /* its host bits: 16 for a /16 */
 	uint32_t claim_tries_max;
 } sim_dht_params;
 
@@ -44,7 +45,8 @@ typedef struct sim_dht_results {
 	uint32_t claims, claims_done, lease_duplicates;
 	uint64_t claim_conflicts, renew_conflicts;
 	double lease_time_median_s, lease_time_p99_s;
-	uint64_t bad_records, store_recs_sent, handoff_recs, repaired;
+	uint64_t bad_records, expired_records, store_recs_sent, handoff_recs;
+	uint64_t repaired;
 } sim_dht_results;
 
 typedef struct sim_dht_study sim_dht_study;

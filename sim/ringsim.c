@@ -58,7 +58,7 @@ static const char usage[] =
 	"      --dht               every node runs the DHT and publishes its member\n"
 	"                          record when it has joined; records are audited\n"
 	"                          for loss (every minute of churn, after --fail)\n"
-	"      --dht-replicas R    copies of each record, 1 to 17 (default 8)\n"
+	"      --dht-replicas R    copies of each record, 1 to 17 (default 12)\n"
 	"      --dht-ttl S         lease of the member records, refreshed at 2/3\n"
 	"                          of it (default 3600)\n"
 	"      --dht-gets M        gets of random members' records: during churn\n"
@@ -142,6 +142,7 @@ static void dht_json(json_t *o, const sim_params *p, const sim_dht_results *d)
 		R("dht_lease_time_p99_s", d->lease_time_p99_s);
 	}
 	I("dht_bad_records", d->bad_records);
+	I("dht_expired_records", d->expired_records);
 	I("dht_store_records_sent", d->store_recs_sent);
 	I("dht_handoff_records", d->handoff_recs);
 	I("dht_read_repairs", d->repaired);
@@ -571,6 +572,13 @@ int main(int argc, char **argv)
 	}
 	if (p.churn.kind && p.churn_s <= 0) {
 		fprintf(stderr, "ringsim: --churn needs --churn-time\n");
+		return 2;
+	}
+	if (p.dht.claims && p.settings.crypto == RN_CRYPTO_REAL) {
+		fprintf(stderr, "ringsim: --dht-claims needs --crypto none: a "
+				"member may claim only the address its certificate "
+				"holds, and certificates that grant a range are not "
+				"implemented yet\nTry 'ringsim --help'.\n");
 		return 2;
 	}
 	sim_results r;

@@ -519,6 +519,11 @@ int sim_run(const sim_params *p, sim_results *res, char *err, size_t errlen)
 	w->on_script = on_script;
 	w->on_event = on_event;
 	w->loss = p->loss;
+	if (p->dht.on && p->dht.claims && p->settings.crypto == RN_CRYPTO_REAL) {
+		snprintf(err, errlen, "address claims need crypto none: "
+			 "certificates that grant a range are not implemented");
+		goto fail;
+	}
 	if (p->dht.on && !(r->dht = sim_dht_study_new(w, &p->dht))) {
 		snprintf(err, errlen, "out of memory for the DHT");
 		goto fail;
