@@ -2,9 +2,9 @@
 # The DHT's measurements (issue 4), recorded in bench/results/.
 #   bench/issue4.sh [--day] [RINGSIM]
 # Runs, each one ringsim invocation with its JSON kept beside the report:
-#   fail-rR     10^4 nodes, 30% crash at once, R replicas: records left
-#               without a surviving copy (chooses r), and get latency on
-#               the stable ring over the PlanetLab latencies
+#   fail-rR-sS  10^4 nodes, 30% crash at once, R replicas, seed S: records
+#               left without a surviving copy (chooses r), and get latency
+#               on the stable ring over the PlanetLab latencies
 #   claims-1e4  10^4 nodes, 1000 members claim a /16 address at once
 #   churn-1e4   with --day: 10^4 nodes, Weibull sessions (shape 0.5,
 #               median 15 min) for 24 simulated hours, owners refreshing
@@ -27,13 +27,13 @@ run() { # name, args...
   "$SIM" "$@" --crypto none -q --json "$OUT/$name.json" > "$OUT/$name.txt"
   cat "$OUT/$name.txt" >&2
 }
-for r in 3 4 6 8; do
+for r in 3 4 6 8 9 10 12; do
   for seed in 11 12 13; do
     run fail-r$r-s$seed -n 10000 -s $seed -l $LAT -m 1000 --settle 60 \
       --dht --dht-replicas $r --dht-gets 10000 --fail 0.3 --fail-wait 120
   done
 done
-R=${R:-8}
+R=${R:-12} # the default, chosen from the fail runs
 run claims-1e4 -n 10000 -s 14 -l $LAT -m 1000 --settle 60 \
   --dht --dht-replicas $R --dht-claims 1000
 if [ $DAY_RUN = 1 ]; then

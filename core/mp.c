@@ -148,6 +148,14 @@ int rn_mp_header(const msgpack_object *o, uint32_t version, uint8_t *type)
 	return 0;
 }
 
+int rn_mp_unpack_msg(msgpack_zone *zone, const uint8_t *buf, size_t len,
+		     uint32_t version, msgpack_object *o, uint8_t *type)
+{
+	msgpack_zone_clear(zone);
+	int rc = rn_mp_unpack(zone, buf, len, o);
+	return rc ? rc : rn_mp_header(o, version, type);
+}
+
 int rn_mp_array(const msgpack_object *o, uint32_t min_len, uint32_t max_len)
 {
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < min_len ||

@@ -38,6 +38,10 @@ void rn_mp_pack_bin(msgpack_packer *pk, const void *p, size_t n);
  * o is an array of at least two with a type of 0..255, RN_ERR_VERSION
  * unless its version is `version`. */
 int rn_mp_header(const msgpack_object *o, uint32_t version, uint8_t *type);
+/* The start of every message decoder: clears the zone (one message at a
+ * time), rn_mp_unpack of exactly buf[0..len), then rn_mp_header. */
+int rn_mp_unpack_msg(msgpack_zone *zone, const uint8_t *buf, size_t len,
+		     uint32_t version, msgpack_object *o, uint8_t *type);
 
 /* Getters over an array object a; each returns 0 or RN_ERR_PROTO. */
 int rn_mp_array(const msgpack_object *o, uint32_t min_len, uint32_t max_len);

@@ -105,10 +105,8 @@ int rn_dht_body_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 {
 	msgpack_object o;
 	memset(b, 0, sizeof *b);
-	msgpack_zone_clear(zone);
-	int rc = rn_mp_unpack(zone, buf, len, &o);
-	if (!rc)
-		rc = rn_mp_header(&o, RN_PROTO_VERSION, &b->type);
+	int rc = rn_mp_unpack_msg(zone, buf, len, RN_PROTO_VERSION, &o,
+				  &b->type);
 	if (rc)
 		return rc;
 	switch (b->type) {

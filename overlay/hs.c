@@ -105,10 +105,8 @@ int rn_hs_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 {
 	msgpack_object o;
 	memset(m, 0, sizeof *m);
-	msgpack_zone_clear(zone);
-	int rc = rn_mp_unpack(zone, buf, len, &o);
-	if (!rc)
-		rc = rn_mp_header(&o, RN_PROTO_VERSION, &m->type);
+	int rc = rn_mp_unpack_msg(zone, buf, len, RN_PROTO_VERSION, &o,
+				  &m->type);
 	if (rc)
 		return rc;
 	switch (m->type) {

@@ -107,17 +107,6 @@ int rn_msg_encode(const rn_msg *m, uint8_t *buf, size_t cap, size_t *len)
 	return 0;
 }
 
-/* Checks [type, version, ...] with the element count expected for type. */
-static int check_header(const msgpack_object *o, uint32_t n, uint8_t *type)
-{
-	int rc = rn_mp_header(o, RN_PROTO_VERSION, type);
-	if (rc)
-		return rc;
-	if (n && o->via.array.size != n)
-		return RN_ERR_PROTO;
-	return 0;
-}
-
 static int decode_hello(const msgpack_object *o, rn_msg *m)
 {
 	uint32_t kind;
@@ -170,11 +159,8 @@ int rn_msg_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 {
 	msgpack_object o;
 	uint32_t v;
-	msgpack_zone_clear(zone);
-	int rc = rn_mp_unpack(zone, buf, len, &o);
-	if (rc)
-		return rc;
-	rc = check_header(&o, 0, &m->type);
+	int rc = rn_mp_unpack_msg(zone, buf, len, RN_PROTO_VERSION, &o,
+				  &m->type);
 	if (rc)
 		return rc;
 	switch (m->type) {
@@ -299,11 +285,8 @@ int rn_body_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 {
 	msgpack_object o;
 	uint32_t hops;
-	msgpack_zone_clear(zone);
-	int rc = rn_mp_unpack(zone, buf, len, &o);
-	if (rc)
-		return rc;
-	rc = check_header(&o, 0, &b->type);
+	int rc = rn_mp_unpack_msg(zone, buf, len, RN_PROTO_VERSION, &o,
+				  &b->type);
 	if (rc)
 		return rc;
 	switch (b->type) {

@@ -53,13 +53,7 @@ start_all()
 	rn_log "started $N daemons on 127.0.0.1:$base-$((base + N - 1))"
 }
 
-for attempt in 1 2 3; do
-	start_all && break
-	rn_log "a port was taken; trying another block"
-	for name in "${!RN_PID[@]}"; do rn_kill KILL "$name"; done
-	rm -f "$RN_DIR"/*.log "$RN_DIR"/*.sock
-	[ "$attempt" -lt 3 ] || rn_fail "could not bind $N ports in 3 attempts"
-done
+rn_start_retrying start_all $N
 
 rn_wait_ring $WAIT_S "${NAMES[@]}"
 rn_log "ring of $N converged in ${RN_WAITED} s"

@@ -149,6 +149,21 @@ rn_start()
 	rn_fail "ringnetd $name did not answer on its control socket in 10 s"
 }
 
+# rn_start_retrying FN N: runs FN (the test's function that picks a block
+# of N ports and starts its daemons with rn_start) up to 3 times, since a
+# port of the block may be taken meanwhile; fails the test after that.
+rn_start_retrying()
+{
+	local fn=$1 n=$2 attempt name
+	for attempt in 1 2 3; do
+		"$fn" && return 0
+		rn_log "a port was taken; trying another block"
+		for name in "${!RN_PID[@]}"; do rn_kill KILL "$name"; done
+		rm -f "$RN_DIR"/*.log "$RN_DIR"/*.sock
+	done
+	rn_fail "could not bind $n ports in 3 attempts"
+}
+
 # rn_kill SIGNAL NAME: sends the signal and reaps the daemon; sets RN_RC.
 rn_kill()
 {

@@ -57,13 +57,7 @@ start_ring()
 	done
 }
 
-for attempt in 1 2 3; do
-	start_ring && break
-	rn_log "a port was taken; trying another block"
-	for name in "${!RN_PID[@]}"; do rn_kill KILL "$name"; done
-	rm -f "$D"/*.log "$D"/*.sock
-	[ "$attempt" -lt 3 ] || rn_fail "could not bind 3 ports in 3 attempts"
-done
+rn_start_retrying start_ring 3
 rn_log "ring members on 127.0.0.1:$BASE-$((BASE + 2))"
 rn_wait_ring $WAIT_S n1 n2 n3
 rn_log "ring of 3 converged in ${RN_WAITED} s"

@@ -91,13 +91,7 @@ start_all()
 	rn_start a
 }
 
-for attempt in 1 2 3; do
-	start_all && break
-	rn_log "a port was taken; trying another pair"
-	for name in "${!RN_PID[@]}"; do rn_kill KILL "$name"; done
-	rm -f "$D"/*.log "$D"/*.sock
-	[ "$attempt" -lt 3 ] || rn_fail "could not bind 2 ports in 3 attempts"
-done
+rn_start_retrying start_all 2
 rn_log "b on 127.0.0.1:$PORT_B; relay on :$RELAY_A (a's side) and" \
 	":$RELAY_B (b's side); a on :$PORT_A"
 
