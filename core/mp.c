@@ -136,6 +136,14 @@ void rn_mp_pack_bin(msgpack_packer *pk, const void *p, size_t n)
 	msgpack_pack_bin_body(pk, p, n);
 }
 
+void rn_mp_pack_header(msgpack_packer *pk, uint32_t n, uint8_t type,
+		       uint8_t version)
+{
+	msgpack_pack_array(pk, n);
+	msgpack_pack_uint8(pk, type);
+	msgpack_pack_uint8(pk, version);
+}
+
 int rn_mp_header(const msgpack_object *o, uint32_t version, uint8_t *type)
 {
 	uint32_t t, v;

@@ -33,6 +33,9 @@ int rn_mp_unpack(msgpack_zone *zone, const uint8_t *p, size_t len,
 
 void rn_mp_packer_init(msgpack_packer *pk, rn_writer *w);
 void rn_mp_pack_bin(msgpack_packer *pk, const void *p, size_t n);
+/* Opens a message [type, version, ...] of n elements in all. */
+void rn_mp_pack_header(msgpack_packer *pk, uint32_t n, uint8_t type,
+		       uint8_t version);
 
 /* The head every message shares, [type, version, ...]: RN_ERR_PROTO unless
  * o is an array of at least two with a type of 0..255, RN_ERR_VERSION

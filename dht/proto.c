@@ -11,9 +11,7 @@
 
 static void pack_header(msgpack_packer *pk, uint32_t n, uint8_t type)
 {
-	msgpack_pack_array(pk, n);
-	msgpack_pack_uint8(pk, type);
-	msgpack_pack_uint8(pk, RN_PROTO_VERSION);
+	rn_mp_pack_header(pk, n, type, RN_PROTO_VERSION);
 }
 
 static void pack_recs(msgpack_packer *pk, const rn_dht_body *b)

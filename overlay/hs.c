@@ -23,9 +23,7 @@ int rn_hs_encode(const rn_hs_msg *m, uint8_t *buf, size_t cap, size_t *len)
 	case RN_HS_INIT:
 		if (m->cert_len > RN_HS_CERT_MAX || m->inner_len > RN_HS_INNER_MAX)
 			return RN_ERR_INVAL;
-		msgpack_pack_array(&pk, 10);
-		msgpack_pack_uint8(&pk, RN_HS_INIT);
-		msgpack_pack_uint8(&pk, RN_PROTO_VERSION);
+		rn_mp_pack_header(&pk, 10, RN_HS_INIT, RN_PROTO_VERSION);
 		msgpack_pack_uint32(&pk, m->idx_i);
 		rn_mp_pack_bin(&pk, m->dst.b, RN_ID_LEN);
 		rn_mp_pack_bin(&pk, m->eph, RN_HS_EPH_LEN);
@@ -39,9 +37,7 @@ int rn_hs_encode(const rn_hs_msg *m, uint8_t *buf, size_t cap, size_t *len)
 	case RN_HS_RESP:
 		if (m->cert_len > RN_HS_CERT_MAX || m->inner_len > RN_HS_INNER_MAX)
 			return RN_ERR_INVAL;
-		msgpack_pack_array(&pk, 8);
-		msgpack_pack_uint8(&pk, RN_HS_RESP);
-		msgpack_pack_uint8(&pk, RN_PROTO_VERSION);
+		rn_mp_pack_header(&pk, 8, RN_HS_RESP, RN_PROTO_VERSION);
 		msgpack_pack_uint32(&pk, m->idx_r);
 		msgpack_pack_uint32(&pk, m->idx_i);
 		rn_mp_pack_bin(&pk, m->eph, RN_HS_EPH_LEN);
@@ -50,9 +46,7 @@ int rn_hs_encode(const rn_hs_msg *m, uint8_t *buf, size_t cap, size_t *len)
 		rn_mp_pack_bin(&pk, m->inner, m->inner_len);
 		break;
 	case RN_HS_COOKIE:
-		msgpack_pack_array(&pk, 4);
-		msgpack_pack_uint8(&pk, RN_HS_COOKIE);
-		msgpack_pack_uint8(&pk, RN_PROTO_VERSION);
+		rn_mp_pack_header(&pk, 4, RN_HS_COOKIE, RN_PROTO_VERSION);
 		msgpack_pack_uint32(&pk, m->idx_i);
 		rn_mp_pack_bin(&pk, m->cookie, RN_HS_COOKIE_LEN);
 		break;

@@ -38,11 +38,9 @@ static int get_id(const msgpack_object *a, uint32_t i, rn_id *id)
 	return rn_mp_get_bin_exact(a, i, id->b, RN_ID_LEN);
 }
 
-static void pack_header(msgpack_packer *pk, size_t n, uint8_t type)
+static void pack_header(msgpack_packer *pk, uint32_t n, uint8_t type)
 {
-	msgpack_pack_array(pk, n);
-	msgpack_pack_uint8(pk, type);
-	msgpack_pack_uint8(pk, RN_PROTO_VERSION);
+	rn_mp_pack_header(pk, n, type, RN_PROTO_VERSION);
 }
 
 int rn_msg_encode(const rn_msg *m, uint8_t *buf, size_t cap, size_t *len)
