@@ -340,7 +340,8 @@ static void pass_on(rn_dht *d, rn_time now, const rn_id *from,
 		return; /* the sender is out of sight: which way is out? */
 	uint32_t first, n = rn_store_find(&d->store, key_id, &first);
 	for (uint32_t k = 1; k <= extend && k <= half; k++) {
-		/* sender among our predecessors: go clockwise, and back */
+		/* from a predecessor: on to our successors; else to our
+		 * predecessors, nearest first */
 		uint32_t i = at > half ? k : total - k;
 		send_entries(d, now, &ord[i], 0, first, n);
 	}
@@ -355,7 +356,8 @@ static void replicate(rn_dht *d, rn_time now, const rn_id *key_id)
 	uint32_t first, n = rn_store_find(&d->store, key_id, &first);
 	uint8_t ext = extension(d, nv);
 	rn_id ord[NEAR_MAX + 1];
-	uint32_t total = ext ? ring_order(d, ord, view, nv) : 0;
+	if (ext)
+		ring_order(d, ord, view, nv);
 	for (uint32_t k = 0; k < ns; k++) {
 		if (rn_id_cmp(&set[k], rn_node_id(d->node)) == 0)
 			continue;
@@ -365,7 +367,6 @@ static void replicate(rn_dht *d, rn_time now, const rn_id *key_id)
 		send_entries_ext(d, now, &set[k], 0, first, n,
 				 edge ? ext : 0);
 	}
-	(void)total;
 }
 
 /* Whether we are the closest to key_id that we know of. */
