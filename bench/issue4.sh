@@ -20,24 +20,18 @@ LAT=data/latency/planetlab490_median_ms.derived.txt.gz
 DAY=$(date -u +%Y-%m-%d)
 OUT=bench/results/$DAY-issue4
 mkdir -p "$OUT"
-run() { # name, args...
-  local name=$1; shift
-  echo "== $name: ringsim $*" >&2
-  echo "ringsim $* --crypto none" > "$OUT/$name.cmd"
-  "$SIM" "$@" --crypto none -q --json "$OUT/$name.json" > "$OUT/$name.txt"
-  cat "$OUT/$name.txt" >&2
-}
+. bench/lib.sh
 for r in 3 4 6 8 9 10 12; do
   for seed in 11 12 13; do
-    run fail-r$r-s$seed -n 10000 -s $seed -l $LAT -m 1000 --settle 60 \
+    ringsim_run fail-r$r-s$seed -n 10000 -s $seed -l $LAT -m 1000 --settle 60 \
       --dht --dht-replicas $r --dht-gets 10000 --fail 0.3 --fail-wait 120
   done
 done
 R=${R:-12} # the default, chosen from the fail runs
-run claims-1e4 -n 10000 -s 14 -l $LAT -m 1000 --settle 60 \
+ringsim_run claims-1e4 -n 10000 -s 14 -l $LAT -m 1000 --settle 60 \
   --dht --dht-replicas $R --dht-claims 1000
 if [ $DAY_RUN = 1 ]; then
-  run churn-1e4 -n 10000 -s 15 -l $LAT -m 10000 --settle 60 \
+  ringsim_run churn-1e4 -n 10000 -s 15 -l $LAT -m 10000 --settle 60 \
     --churn weibull:0.5:900 --churn-time 86400 \
     --dht --dht-replicas $R --dht-gets 100000 --dht-ttl 3600
 fi

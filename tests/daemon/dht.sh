@@ -208,18 +208,6 @@ assert not r["ok"] and r["code"] == "inval", r
 EOF
 rn_log "bad arguments refused with one line, by the CLI and the daemon"
 
-failed=0
-for name in "${NAMES[@]}"; do
-	rn_kill TERM "$name"
-	if [ "$RN_RC" -ne 0 ]; then
-		echo "ringnetd $name exited with $RN_RC on SIGTERM" >&2
-		failed=1
-	fi
-done
-[ $failed -eq 0 ] || rn_fail "unclean shutdown"
-if grep -l "ERROR\|WARN: dht" "$RN_DIR"/*.log >/dev/null 2>&1; then
-	grep -H "ERROR\|WARN: dht" "$RN_DIR"/*.log >&2
-	rn_fail "errors in the daemon logs"
-fi
-rn_log "all $N exited 0 on SIGTERM"
+rn_stop_all "ERROR|WARN: dht" "${NAMES[@]}"
+rn_log "all $N exited 0 on SIGTERM, control sockets removed"
 echo "PASS"

@@ -164,6 +164,31 @@ rn_start_retrying()
 	rn_fail "could not bind $n ports in 3 attempts"
 }
 
+# rn_stop_all PATTERN NAME...: SIGTERM to each daemon; each must exit 0
+# and remove its control socket, and none of their logs may match PATTERN
+# (an extended regular expression, e.g. "ERROR").
+rn_stop_all()
+{
+	local pattern=$1 name failed=0 logs=()
+	shift
+	for name in "$@"; do
+		rn_kill TERM "$name"
+		if [ "$RN_RC" -ne 0 ]; then
+			echo "ringnetd $name exited with $RN_RC on SIGTERM" >&2
+			failed=1
+		fi
+		if [ -e "$RN_DIR/$name.sock" ]; then
+			echo "ringnetd $name left its control socket behind" >&2
+			failed=1
+		fi
+		logs+=("$RN_DIR/$name.log")
+	done
+	[ $failed -eq 0 ] || rn_fail "unclean shutdown"
+	if grep -HE "$pattern" "${logs[@]}" >&2; then
+		rn_fail "errors in the daemon logs"
+	fi
+}
+
 # rn_kill SIGNAL NAME: sends the signal and reaps the daemon; sets RN_RC.
 rn_kill()
 {

@@ -201,14 +201,8 @@ for name in n1 n2 n3; do
 done
 rn_ring_ok n1 n2 n3 || rn_fail "the ring is not whole at the end"
 
-failed=0
-for name in n1 n2 n3; do
-	rn_kill TERM "$name"
-	[ "$RN_RC" -eq 0 ] || { echo "ringnetd $name exited $RN_RC" >&2; failed=1; }
-done
-[ $failed -eq 0 ] || rn_fail "unclean shutdown"
-if grep -l "ERROR" "$D"/n[123].log "$D/x.log" >/dev/null 2>&1; then
-	grep -H "ERROR" "$D"/n[123].log "$D/x.log" >&2
-	rn_fail "errors in the daemon logs"
+rn_stop_all "ERROR" n1 n2 n3
+if grep -H "ERROR" "$D/x.log" >&2; then
+	rn_fail "errors in the log of the other group's daemon"
 fi
 echo PASS

@@ -175,13 +175,5 @@ rn_ring_ok a b || rn_fail "the ring a-b broke after the replay"
 	rn_fail "ping from a to b failed after the replay: $(cat "$D/ping2.out")"
 rn_log "ring a-b intact; a ping still goes through"
 
-failed=0
-for name in a b; do
-	rn_kill TERM "$name"
-	[ "$RN_RC" -eq 0 ] || { echo "ringnetd $name exited $RN_RC" >&2; failed=1; }
-done
-[ $failed -eq 0 ] || rn_fail "unclean shutdown"
-if grep -H "ERROR" "$D"/a.log "$D"/b.log >&2; then
-	rn_fail "errors in the daemon logs"
-fi
+rn_stop_all "ERROR" a b
 echo PASS

@@ -71,22 +71,6 @@ rn_log "ring of $N whole again in ${RN_WAITED} s"
 "$RINGNET" -s "$RN_DIR/n1.sock" ping -c 2 10.77.0.7 ||
 	rn_fail "ping from n1 to 10.77.0.7 got no answer"
 
-failed=0
-for name in "${ALL[@]}"; do
-	rn_kill TERM "$name"
-	if [ "$RN_RC" -ne 0 ]; then
-		echo "ringnetd $name exited with $RN_RC on SIGTERM" >&2
-		failed=1
-	fi
-	if [ -e "$RN_DIR/$name.sock" ]; then
-		echo "ringnetd $name left its control socket behind" >&2
-		failed=1
-	fi
-done
-[ $failed -eq 0 ] || rn_fail "unclean shutdown"
-if grep -l "ERROR" "$RN_DIR"/*.log >/dev/null 2>&1; then
-	grep -H "ERROR" "$RN_DIR"/*.log >&2
-	rn_fail "errors in the daemon logs"
-fi
+rn_stop_all "ERROR" "${ALL[@]}"
 rn_log "all $N exited 0 on SIGTERM, control sockets removed"
 echo "PASS"
