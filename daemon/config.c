@@ -116,6 +116,9 @@ void rn_config_default(rn_config *c)
 	         RN_CONFIG_CONTROL_DEFAULT);
 	c->log_level = RN_LOG_INFO;
 	c->dht_ttl_s = RN_CONFIG_DHT_TTL_DEFAULT;
+	snprintf(c->tun_device, sizeof c->tun_device, "%s",
+	         RN_CONFIG_TUN_DEVICE_DEFAULT);
+	c->tun_mtu = RN_CONFIG_TUN_MTU_DEFAULT;
 }
 
 int rn_config_log_level_parse(const char *name)
@@ -387,6 +390,93 @@ static void on_bootstrap_key(parse *p, const char *name, const char *v)
 	}
 }
 
+/* device = NAME (an interface name; "%d" lets the kernel number it) or
+ * none. */
+static void set_tun_device(parse *p, const char *v)
+{
+	size_t n = strlen(v);
+	if (!strcmp(v, "none")) {
+		p->c->tun_device[0] = '\0';
+		return;
+	}
+	if (n >= RN_CONFIG_IFNAME_MAX ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	              "0123456789_-.%") != n ||
+	    !strcmp(v, ".") || !strcmp(v, "..")) {
+		fail_at(p, p->line,
+		        "bad device '%s': give an interface name of 1 to %d "
+		        "letters, digits or _-. (e.g. rn0), or none",
+		        v, RN_CONFIG_IFNAME_MAX - 1);
+		return;
+	}
+	memcpy(p->c->tun_device, v, n + 1);
+}
+
+static void set_tun_mtu(parse *p, const char *v)
+{
+	size_t n = strlen(v);
+	unsigned long m = 0;
+	if (n > 0 && n <= 5 && strspn(v, "0123456789") == n)
+		m = strtoul(v, NULL, 10);
+	if (m < RN_CONFIG_TUN_MTU_MIN || m > RN_CONFIG_TUN_MTU_MAX) {
+		fail_at(p, p->line,
+		        "bad mtu '%s': give bytes from %d to %d, e.g. mtu = %d",
+		        v, RN_CONFIG_TUN_MTU_MIN, RN_CONFIG_TUN_MTU_MAX,
+		        RN_CONFIG_TUN_MTU_DEFAULT);
+		return;
+	}
+	p->c->tun_mtu = (uint16_t)m;
+}
+
+/* prefix = A.B.C.D/LEN, LEN 8..30, no host bits set. */
+static void set_tun_prefix(parse *p, const char *v)
+{
+	char a[20];
+	unsigned b[4], len;
+	char extra;
+	int ok = strlen(v) < sizeof a &&
+	         sscanf(v, "%u.%u.%u.%u/%u%c", &b[0], &b[1], &b[2], &b[3],
+	                &len, &extra) == 5 &&
+	         b[0] < 256 && b[1] < 256 && b[2] < 256 && b[3] < 256 &&
+	         len >= 8 && len <= 30;
+	if (ok) {
+		uint32_t x = b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+		ok = (x & (0xffffffffu >> len)) == 0;
+	}
+	if (!ok) {
+		fail_at(p, p->line,
+		        "bad prefix '%s': give the group's IPv4 network as "
+		        "A.B.C.D/LEN with LEN from 8 to 30 and no host bits, "
+		        "e.g. prefix = 10.77.0.0/16",
+		        v);
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+		p->c->tun_prefix[i] = (uint8_t)b[i];
+	p->c->tun_prefix_len = (uint8_t)len;
+}
+
+static void on_tun_key(parse *p, const char *name, const char *v)
+{
+	if (!strcmp(name, "device"))
+		set_tun_device(p, v);
+	else if (!strcmp(name, "mtu"))
+		set_tun_mtu(p, v);
+	else if (!strcmp(name, "prefix"))
+		set_tun_prefix(p, v);
+	else if (!strcmp(name, "multicast")) {
+		if (!strcmp(v, "yes") || !strcmp(v, "no"))
+			p->c->tun_multicast = !strcmp(v, "yes");
+		else
+			fail_at(p, p->line,
+			        "bad multicast '%s': write yes or no", v);
+	} else
+		fail_at(p, p->line,
+		        "unknown key '%s' in [tun]; the keys are device, mtu, "
+		        "prefix and multicast",
+		        name);
+}
+
 static int on_key(void *user, const char *section, const char *name,
                   const char *value)
 {
@@ -401,6 +491,8 @@ static int on_key(void *user, const char *section, const char *name,
 		on_node_key(p, name, value);
 	else if (!strcmp(section, "bootstrap"))
 		on_bootstrap_key(p, name, value);
+	else if (!strcmp(section, "tun"))
+		on_tun_key(p, name, value);
 	else if (!section[0])
 		fail_at(p, p->line,
 		        "key '%s' is outside any section; put it under [node] "
@@ -408,8 +500,8 @@ static int on_key(void *user, const char *section, const char *name,
 		        name);
 	else
 		fail_at(p, p->line,
-		        "unknown section [%s]; the sections are [node] and "
-		        "[bootstrap]",
+		        "unknown section [%s]; the sections are [node], "
+		        "[bootstrap] and [tun]",
 		        section);
 	return !p->failed;
 }

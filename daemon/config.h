@@ -13,6 +13,11 @@
  *     dht_ttl   = 3600                 ; lease of the published records, s
  *     [bootstrap]
  *     peer = seed1.example.org:7400    ; repeated, or a list
+ *     [tun]
+ *     device    = rn0                  ; or "none": the overlay alone
+ *     mtu       = 1420
+ *     prefix    = 10.77.0.0/16         ; the group's IPv4 prefix
+ *     multicast = no                   ; accept multicast from members
  *
  * Relative paths are taken relative to the directory of the configuration
  * file, so a directory of files can be moved as a whole. Every error is one
@@ -34,6 +39,11 @@
 #define RN_CONFIG_DHT_TTL_DEFAULT     3600  /* s: member and name records */
 #define RN_CONFIG_DHT_TTL_MIN         60    /* renewed at 2/3 of the lease */
 #define RN_CONFIG_DHT_TTL_MAX         86400 /* the DHT's longest lease */
+#define RN_CONFIG_TUN_DEVICE_DEFAULT  "rn0"
+#define RN_CONFIG_TUN_MTU_DEFAULT     1420  /* docs/vpn.md section 4 */
+#define RN_CONFIG_TUN_MTU_MIN         1280  /* IPv6's minimum */
+#define RN_CONFIG_TUN_MTU_MAX         1443  /* RN_IP_MAX: a 1500 link */
+#define RN_CONFIG_IFNAME_MAX          16    /* IFNAMSIZ, with its NUL */
 
 typedef struct rn_config {
 	char listen_addr[64]; /* default "::" (dual-stack), or "0.0.0.0" or
@@ -52,6 +62,12 @@ typedef struct rn_config {
 	int log_level;      /* RN_LOG_* from core/env.h; default RN_LOG_INFO */
 	uint32_t dht_ttl_s; /* lease of the records the daemon publishes and
 	                       the default of `ringnet dht put`; 3600 */
+	/* [tun]: the VPN's device; tun_device "" means none (overlay only) */
+	char tun_device[RN_CONFIG_IFNAME_MAX];
+	uint16_t tun_mtu;
+	uint8_t tun_prefix[4];   /* the group's IPv4 prefix, if set */
+	uint8_t tun_prefix_len;  /* 0: unset (the /16 around the address) */
+	int tun_multicast;       /* accept multicast/broadcast from members */
 } rn_config;
 
 /* The defaults: listen [::]:7400, no bootstrap peers, no key paths, the

@@ -6,6 +6,7 @@
  * the pings':
  *
  *     env.udp, env.timer     the node's socket and deadline (uvenv.c)
+ *     vpn->poll              the TUN device's fd (daemon_vpn.c)
  *     sig[3]                 SIGINT, SIGTERM, SIGHUP
  *     retry                  bootstrap name resolution, every 5 s
  *                            (daemon_boot.c starts it)
@@ -70,6 +71,7 @@ static void close_all(rn_daemon *d)
 {
 	rn_daemon_ping_abort_all(d);
 	rn_daemon_dht_abort_all(d);
+	rn_daemon_vpn_close(d);
 	rn_daemon_boot_cancel(d);
 	if (d->ctl) {
 		rn_ctl_close(d->ctl, NULL, NULL);
@@ -259,7 +261,8 @@ static int setup(rn_daemon *d, char *err, size_t errlen)
 	                  d->cfg.listen_port, d->cfg.log_level, err, errlen))
 		return RN_DAEMON_EXIT_FAIL;
 	d->env_ok = 1;
-	if (node_init(d, err, errlen) || rn_daemon_dht_new(d, err, errlen))
+	if (node_init(d, err, errlen) || rn_daemon_dht_new(d, err, errlen) ||
+	    rn_daemon_vpn_new(d, err, errlen))
 		return RN_DAEMON_EXIT_FAIL;
 	if (rn_ctl_open(&d->ctl, &d->loop, d->cfg.control_path,
 	                rn_daemon_query_on_request, d, err, errlen)) {
@@ -340,7 +343,8 @@ void rn_daemon_free(rn_daemon *d)
 	if (!d)
 		return;
 	loop_finish(d);
-	rn_daemon_dht_free(d); /* detaches from the node: first */
+	rn_daemon_vpn_free(d); /* stacked on the DHT: first */
+	rn_daemon_dht_free(d); /* detaches from the node: then */
 	rn_node_free(d->node);
 	if (d->sh_ok)
 		rn_shared_deinit(&d->sh);

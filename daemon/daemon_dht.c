@@ -332,6 +332,10 @@ static void on_result(void *ctx, const rn_dht_result *res)
 	rn_daemon *d = ctx;
 	rn_daemon_dht *x = d->dht;
 	uint64_t rid = res->rid;
+	if (rid & RN_VPN_RID_BIT) {
+		rn_daemon_vpn_on_dht(d, res);
+		return;
+	}
 	if (rid == 0 || rid == x->pub_rid[0] || rid == x->pub_rid[1]) {
 		own_result(d, res);
 		return;

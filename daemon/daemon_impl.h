@@ -15,6 +15,7 @@
  *                        the JSON of records, errors and endpoints
  *     daemon_resolve.c   `resolve`: name -> virtual IP -> member record,
  *                        through the resolution cache (resolve_cache.h)
+ *     daemon_vpn.c       the TUN device (tun.c) and the core's VPN
  *
  * Private to daemon/: nothing outside these files includes it. Every
  * function here runs on the loop thread.
@@ -32,6 +33,7 @@
 #include "../core/log.h"
 #include "../dht/dht.h"
 #include "../overlay/node.h"
+#include "../tunnel/vpn.h"
 #include "config.h"
 #include "ctl.h"
 #include "daemon.h"
@@ -145,6 +147,7 @@ struct rn_daemon {
 	struct rn_daemon_ping *pings;
 	unsigned n_pings;
 	rn_daemon_dht *dht;
+	struct rn_daemon_vpn *vpn; /* NULL with [tun] device = none */
 	uint64_t next_qid;
 	int stopping;
 };
@@ -189,6 +192,19 @@ void rn_daemon_dht_on_joined(rn_daemon *d);
 void rn_daemon_dht_abort_all(rn_daemon *d);
 /* status: the DHT's, the table's and the cache's counters. */
 json_t *rn_daemon_dht_status(const rn_daemon *d);
+
+/* daemon_vpn.c: makes the TUN device and stacks the VPN on the node's
+ * DHT (after rn_daemon_dht_new); 0 (also with device = none), or -1 with
+ * a reason in err. close: stops reading the device (with the other
+ * handles); free: after the loop, before rn_daemon_dht_free. */
+typedef struct rn_daemon_vpn rn_daemon_vpn;
+int rn_daemon_vpn_new(rn_daemon *d, char *err, size_t errlen);
+void rn_daemon_vpn_close(rn_daemon *d);
+void rn_daemon_vpn_free(rn_daemon *d);
+/* A DHT result whose rid has RN_VPN_RID_BIT. */
+void rn_daemon_vpn_on_dht(rn_daemon *d, const rn_dht_result *res);
+/* status: the device, the addresses and the VPN's counters (or null). */
+json_t *rn_daemon_vpn_status(const rn_daemon *d);
 
 /* A free slot for req, with a fresh rid and the deadline set; NULL when
  * the table is full (counted). */

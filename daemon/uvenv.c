@@ -283,9 +283,9 @@ static void env_event(void *ctx, const rn_event *ev)
 
 static void env_tun_write(void *ctx, const uint8_t *pkt, size_t len)
 {
-	(void)ctx;
-	(void)pkt;
-	(void)len; /* no TUN device yet */
+	rn_uvenv *u = ctx;
+	if (u->tun_fd < 0 || write(u->tun_fd, pkt, len) != (ssize_t)len)
+		u->stats.tun_write_errors++;
 }
 
 static const rn_env uvenv_env = {
@@ -365,6 +365,7 @@ int rn_uvenv_init(rn_uvenv *u, uv_loop_t *loop, const char *addr, uint16_t port,
 	u->loop = loop;
 	u->log_level = log_level;
 	u->log_journal = getenv("JOURNAL_STREAM") != NULL;
+	u->tun_fd = -1;
 	rn_logger_init(&u->lg, &uvenv_env, u, RN_LOG_TRACE);
 	rn_map_init(&u->peer_index, RN_DAEMON_PEERS_MAX);
 	u->peers = calloc(RN_DAEMON_PEERS_MAX, sizeof *u->peers);

@@ -59,6 +59,7 @@ typedef struct rn_uvenv_stats {
 	uint64_t recv_truncated; /* datagrams larger than the buffer */
 	uint64_t peers_overflow; /* endpoints not counted: the table was full */
 	uint64_t peers_evicted;  /* idle entries dropped to make room */
+	uint64_t tun_write_errors; /* packets the TUN device refused */
 } rn_uvenv_stats;
 
 typedef struct rn_uvenv {
@@ -80,6 +81,7 @@ typedef struct rn_uvenv {
 	uint8_t *rbuf; /* RN_UVENV_RECV_BYTES */
 	int rbuf_busy;
 	int open; /* handles initialised and not yet closed */
+	int tun_fd; /* the VPN's TUN device (daemon_vpn.c), or -1 */
 } rn_uvenv;
 
 /* The function table handed to rn_shared_init; ctx is the rn_uvenv. */

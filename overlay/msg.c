@@ -81,7 +81,7 @@ int rn_msg_encode(const rn_msg *m, uint8_t *buf, size_t cap, size_t *len)
 		}
 		break;
 	case RN_MSG_ROUTED:
-		if (m->u.routed.body_len > RN_BODY_MAX)
+		if (m->u.routed.body_len > RN_BODY_DATA_MAX)
 			return RN_ERR_INVAL;
 		pack_header(&pk, 9, m->type);
 		msgpack_pack_fix_uint32(&pk, m->u.routed.hop_seq);
@@ -143,7 +143,7 @@ static int decode_routed(const msgpack_object *o, rn_msg *m)
 	    get_id(o, 3, &m->u.routed.src) || get_id(o, 4, &m->u.routed.dst) ||
 	    rn_mp_get_u32(o, 5, RN_ROUTE_MODE_MAX, &mode) ||
 	    rn_mp_get_u32(o, 6, 255, &hops) || rn_mp_get_u32(o, 7, 255, &ttl) ||
-	    rn_mp_get_bin(o, 8, RN_BODY_MAX, &m->u.routed.body,
+	    rn_mp_get_bin(o, 8, RN_BODY_DATA_MAX, &m->u.routed.body,
 			  &m->u.routed.body_len))
 		return RN_ERR_PROTO;
 	m->u.routed.mode = (uint8_t)mode;

@@ -38,10 +38,18 @@
 #include "../core/id.h"
 
 #define RN_PROTO_VERSION 1
-#define RN_DGRAM_MAX 1400     /* the overlay never sends larger datagrams */
+#define RN_DGRAM_MAX 1400     /* the overlay's own messages never exceed this */
+/* The largest datagram on the wire: 1500-byte links less IPv4 and UDP
+ * headers. Only IP traffic (tunnel/) comes near it: an IP packet sealed on a
+ * direct link, or a routed data body. */
+#define RN_WIRE_MAX 1472
+#define RN_PLAIN_MAX (RN_WIRE_MAX - 29) /* an overlay message under DATA */
 #define RN_NEIGHBORS_MAX 16   /* entries in one NEIGHBORS message */
 #define RN_CTM_EPS_MAX 4      /* endpoints offered in one CTM */
-#define RN_BODY_MAX 1200      /* routed body bytes */
+#define RN_BODY_MAX 1200      /* routed body bytes of control bodies */
+/* Routed body bytes of a data body (rn_node_route_data): what is left of
+ * RN_PLAIN_MAX after the ROUTED header (at most 61 bytes). */
+#define RN_BODY_DATA_MAX (RN_PLAIN_MAX - 61)
 #define RN_TRACE_HOPS_MAX 24  /* path entries a TRACE records */
 #define RN_ROUTED_HOPSEQ_OFF 3
 

@@ -96,6 +96,67 @@ void rn_node_set_upper(rn_node *n, const rn_upper *u)
 	n->near_changed = 1;
 }
 
+static void touch(rn_link *l, uint32_t now_ms);
+
+const rn_upper *rn_node_get_upper(const rn_node *n)
+{
+	return n->upper;
+}
+
+int rn_node_send_ip(rn_node *n, rn_time now, const rn_id *dst, uint8_t *pkt,
+		    size_t len)
+{
+	if (!n->sec || n->state == RN_NODE_LEFT || n->state == RN_NODE_IDLE)
+		return RN_ERR_STATE;
+	if (len > RN_IP_MAX)
+		return RN_ERR_TOOBIG;
+	rn_id off;
+	rn_id_sub(&off, dst, &n->id);
+	int i = rn_links_find(&n->links, &off);
+	if (i < 0 || n->links.v[i].state != RN_LINK_UP)
+		return RN_ERR_NOROUTE;
+	n->now = now;
+	return rn_sec_send_ip(n, rn_links_ep(&n->links, (uint32_t)i), pkt, len);
+}
+
+void rn_node_tun_write(rn_node *n, const uint8_t *pkt, size_t len)
+{
+	if (n->sh->env->tun_write)
+		n->sh->env->tun_write(n->lg.ctx, pkt, len);
+}
+
+int rn_node_route_data(rn_node *n, rn_time now, const rn_id *dst,
+		       const uint8_t *body, size_t len)
+{
+	if (n->state != RN_NODE_JOINED)
+		return RN_ERR_STATE;
+	if (len > RN_BODY_DATA_MAX)
+		return RN_ERR_TOOBIG;
+	n->now = now;
+	return rn_route_send(n, now, dst, RN_ROUTE_EXACT, body, len, -1,
+			     RN_ROUTE_F_NOACK);
+}
+
+/* An IP packet that the security layer authenticated on link session
+ * with peer (sec.c): up to the layer above, touching the link so that
+ * traffic counts as liveness. */
+void rn_node_on_ip(rn_node *n, rn_time now, const rn_ep *from,
+		   const rn_id *peer, const uint8_t *vip, size_t vip_len,
+		   const uint8_t *pkt, size_t len)
+{
+	int li = rn_links_find_ep(&n->links, from);
+	if (li < 0 || n->links.v[li].state != RN_LINK_UP) {
+		n->stats.drop_unknown++;
+		return;
+	}
+	touch(&n->links.v[li], rn_ms(n, now));
+	if (!n->upper || !n->upper->on_ip) {
+		n->stats.drop_decode++;
+		return;
+	}
+	n->upper->on_ip(n->upper->ctx, now, peer, vip, vip_len, pkt, len);
+}
+
 int rn_node_route_body(rn_node *n, rn_time now, const rn_id *dst,
 		       int closest, const uint8_t *body, size_t len)
 {

@@ -21,6 +21,7 @@
 #include "../core/env.h"
 #include "../core/eptab.h"
 #include "../core/id.h"
+#include "msg.h"
 #include "sec.h"
 #include "settings.h"
 
@@ -147,9 +148,38 @@ typedef struct rn_upper {
 			  const uint8_t *body, size_t len, uint8_t hops);
 	uint32_t (*tick)(void *ctx, rn_time now, uint32_t now_ms,
 			 int near_changed);
+	/* An IP packet that came over a direct link (rn_node_send_ip), from
+	 * the peer with ring id `peer`, whose certificate the link's session
+	 * checked: peer_vip is the virtual address that ring id was checked
+	 * against. May be NULL (packets are then dropped and counted). */
+	void (*on_ip)(void *ctx, rn_time now, const rn_id *peer,
+		      const uint8_t *peer_vip, size_t peer_vip_len,
+		      const uint8_t *pkt, size_t len);
 } rn_upper;
 #define RN_BODY_UPPER_MIN 16
 void rn_node_set_upper(rn_node *n, const rn_upper *u); /* NULL detaches */
+/* The upper layer attached now, or NULL: a layer that stacks on another
+ * (the VPN on the DHT) passes on what is not its own. */
+const rn_upper *rn_node_get_upper(const rn_node *n);
+
+/* IP packets between members (tunnel/). RN_IP_HEADROOM bytes before pkt
+ * and RN_IP_TAILROOM after pkt + len must be writable: the packet is
+ * sealed in place, with no copy. */
+#define RN_IP_HEADROOM 13 /* the DATA header (docs/security.md) */
+#define RN_IP_TAILROOM 16 /* the AEAD tag */
+#define RN_IP_MAX (RN_PLAIN_MAX) /* the largest IP packet on a link */
+/* Sends an IP packet over the direct link to the node with id dst, sealed
+ * with that link's session (crypto real only). 0, RN_ERR_NOROUTE when there
+ * is no such link with a live session, RN_ERR_TOOBIG, RN_ERR_STATE. */
+int rn_node_send_ip(rn_node *n, rn_time now, const rn_id *dst, uint8_t *pkt,
+		    size_t len);
+/* Writes an IP packet into the local TUN device (env->tun_write). */
+void rn_node_tun_write(rn_node *n, const uint8_t *pkt, size_t len);
+/* Routes a data body (up to RN_BODY_DATA_MAX bytes) to the node with id
+ * dst exactly, without hop acknowledgements or retransmission (the
+ * traffic inside, TCP say, recovers its own losses). */
+int rn_node_route_data(rn_node *n, rn_time now, const rn_id *dst,
+		       const uint8_t *body, size_t len);
 /* Routes body to dst: exactly (only the node with that id takes it) or to
  * the node closest to dst. 0, or an error (RN_ERR_TOOBIG, ...). */
 int rn_node_route_body(rn_node *n, rn_time now, const rn_id *dst,

@@ -122,6 +122,10 @@ void rn_node_probe_bootstraps(rn_node *n, rn_time now);
 /* One overlay message that the security layer accepted (sec.h, via). */
 void rn_node_dispatch(rn_node *n, rn_time now, const rn_ep *from,
 		      const uint8_t *buf, size_t len, int via);
+/* An IP packet sealed on the session with peer at from (sec.c). */
+void rn_node_on_ip(rn_node *n, rn_time now, const rn_ep *from,
+		   const rn_id *peer, const uint8_t *vip, size_t vip_len,
+		   const uint8_t *pkt, size_t len);
 /* Sends the link's HELLO again (a rekey: the security layer makes it an
  * INIT). */
 void rn_node_rehello(rn_node *n, rn_time now, uint32_t idx);

@@ -246,7 +246,7 @@ int rn_route_send_for(rn_node *n, rn_time now, const rn_id *src,
 		      const rn_id *dst, uint8_t mode, const uint8_t *body,
 		      size_t body_len, int first_hop, unsigned flags)
 {
-	uint8_t buf[RN_DGRAM_MAX];
+	uint8_t buf[RN_PLAIN_MAX];
 	size_t len;
 	rn_msg m;
 	m.type = RN_MSG_ROUTED;
@@ -334,7 +334,7 @@ void rn_route_on_routed(rn_node *n, rn_time now, uint32_t from_idx,
 			const rn_msg *m_in)
 {
 	rn_msg ack, m = *m_in;
-	uint8_t buf[RN_DGRAM_MAX];
+	uint8_t buf[RN_PLAIN_MAX];
 	size_t len;
 
 	/* Maintenance is everything but application data: lookups, traces

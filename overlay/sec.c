@@ -604,7 +604,7 @@ static void send_resp(rn_node *n, rn_time now, const rn_ep *to,
 static void send_data(rn_node *n, rn_sess *x, const uint8_t *msg, size_t len,
 		      int maint)
 {
-	uint8_t buf[RN_DGRAM_MAX + RN_HS_DATA_HDR + RN_HS_TAG_LEN];
+	uint8_t buf[RN_PLAIN_MAX + RN_HS_DATA_HDR + RN_HS_TAG_LEN];
 	uint64_t ctr;
 	size_t out;
 	if (rn_seal_tx_peek(&x->tx, &ctr)) {
@@ -619,6 +619,29 @@ static void send_data(rn_node *n, rn_sess *x, const uint8_t *msg, size_t len,
 	wire_send(n, &x->ep, buf, RN_HS_DATA_HDR + out, maint);
 	if (x->tx.next == n->sh->settings->rekey_after_msgs)
 		rn_node_want_deadline(n, n->now, rn_ms(n, n->now)); /* rekey */
+}
+
+int rn_sec_send_ip(rn_node *n, const rn_ep *to, uint8_t *pkt, size_t len)
+{
+	rn_sess *x = sess_by_ep(n->sec, to);
+	if (!x || x->orphan)
+		return RN_ERR_NOROUTE;
+	uint64_t ctr;
+	if (rn_seal_tx_peek(&x->tx, &ctr)) {
+		n->sec->st.tx_nosess++;
+		return RN_ERR_REKEY;
+	}
+	uint8_t *hdr = pkt - RN_HS_DATA_HDR;
+	size_t out;
+	rn_hs_data_header(hdr, x->idx_peer, ctr);
+	int rc = rn_seal_encrypt(&x->tx, ctr, hdr, RN_HS_DATA_HDR, pkt, len, pkt,
+				 len + RN_HS_TAG_LEN, &out);
+	if (rc)
+		return rc;
+	wire_send(n, &x->ep, hdr, RN_HS_DATA_HDR + out, 0);
+	if (x->tx.next == n->sh->settings->rekey_after_msgs)
+		rn_node_want_deadline(n, n->now, rn_ms(n, n->now)); /* rekey */
+	return 0;
 }
 
 void rn_sec_send(rn_node *n, rn_time now, const rn_ep *to, const uint8_t *msg,
@@ -840,7 +863,7 @@ static void on_data(rn_node *n, rn_time now, const rn_ep *from,
 		n->sec->st.data_unknown++;
 		return;
 	}
-	uint8_t pt[RN_DGRAM_MAX];
+	uint8_t pt[RN_PLAIN_MAX];
 	size_t pt_len;
 	int rc = rn_seal_decrypt(rx, ctr, buf, RN_HS_DATA_HDR,
 				 buf + RN_HS_DATA_HDR, len - RN_HS_DATA_HDR, pt,
@@ -854,6 +877,17 @@ static void on_data(rn_node *n, rn_time now, const rn_ep *from,
 		return;
 	}
 	n->sec->st.data_ok++;
+	/* An overlay message is a msgpack array (0x9_); an IP packet starts
+	 * with its version nibble, 4 or 6. */
+	if (pt_len && ((pt[0] >> 4) == 4 || (pt[0] >> 4) == 6)) {
+		if (x->orphan) {
+			n->sec->st.data_unknown++;
+			return;
+		}
+		rn_node_on_ip(n, now, from, &x->peer, x->cert.vip,
+			      x->cert.vip_len, pt, pt_len);
+		return;
+	}
 	rn_node_dispatch(n, now, from, pt, pt_len, RN_VIA_DATA);
 }
 

@@ -94,6 +94,11 @@ enum rn_via {
 rn_sec *rn_sec_new(rn_node *n);
 void rn_sec_free(rn_sec *s);
 /* Sends one encoded overlay message to `to` (see the table above). */
+/* Seals an IP packet in place for the session with `to` and sends it
+ * (node.h rn_node_send_ip: headroom and tailroom around pkt). 0, or
+ * RN_ERR_NOROUTE when there is no live session with `to`, RN_ERR_REKEY
+ * when its key is used up. */
+int rn_sec_send_ip(rn_node *n, const rn_ep *to, uint8_t *pkt, size_t len);
 void rn_sec_send(rn_node *n, rn_time now, const rn_ep *to, const uint8_t *msg,
 		 size_t len, int maint);
 /* Handles one datagram; calls rn_node_dispatch for what it accepts. */

@@ -101,6 +101,8 @@ rn_conf()
 		printf '[node]\nlisten = 127.0.0.1:%s\n' "$port"
 		printf 'group = group.pub\nkey = %s.key\ncert = %s.cert\n' "$name" "$name"
 		printf 'control = %s/%s.sock\nlog_level = %s\n' "$RN_DIR" "$name" "${RN_LOG_LEVEL:-info}"
+		# loopback tests run many daemons in one namespace: no VPN
+		printf '[tun]\ndevice = none\n'
 		if [ $# -gt 0 ]; then
 			printf '[bootstrap]\n'
 			for p in "$@"; do printf 'peer = %s\n' "$p"; done

@@ -189,8 +189,41 @@ static void test_unknown_section(void **state)
 {
 	(void)state;
 	expect_error("[node]\n" REQUIRED "[peers]\npeer = a:1\n", 6,
-	             "unknown section [peers]; the sections are [node] and "
-	             "[bootstrap]");
+	             "unknown section [peers]; the sections are [node], "
+	             "[bootstrap] and [tun]");
+}
+
+static void test_tun(void **state)
+{
+	(void)state;
+	rn_config c;
+	load_ok("[node]\n" REQUIRED, &c);
+	assert_string_equal(c.tun_device, "rn0");
+	assert_int_equal(c.tun_mtu, 1420);
+	assert_int_equal(c.tun_prefix_len, 0);
+	load_ok("[node]\n" REQUIRED "[tun]\ndevice = none\n", &c);
+	assert_string_equal(c.tun_device, "");
+	load_ok("[node]\n" REQUIRED "[tun]\ndevice = vpn%d\nmtu = 1280\n"
+	        "prefix = 10.77.0.0/16\nmulticast = yes\n",
+	        &c);
+	assert_string_equal(c.tun_device, "vpn%d");
+	assert_int_equal(c.tun_mtu, 1280);
+	assert_int_equal(c.tun_prefix_len, 16);
+	assert_int_equal(c.tun_prefix[0], 10);
+	assert_int_equal(c.tun_prefix[1], 77);
+	assert_int_equal(c.tun_multicast, 1);
+	expect_error("[node]\n" REQUIRED "[tun]\nmtu = 1279\n", 6, "bad mtu");
+	expect_error("[node]\n" REQUIRED "[tun]\nmtu = 1444\n", 6, "bad mtu");
+	expect_error("[node]\n" REQUIRED "[tun]\nprefix = 10.77.0.1/16\n", 6,
+	             "no host bits");
+	expect_error("[node]\n" REQUIRED "[tun]\nprefix = 10.77.0.0/31\n", 6,
+	             "bad prefix");
+	expect_error("[node]\n" REQUIRED "[tun]\ndevice = a/b\n", 6,
+	             "bad device");
+	expect_error("[node]\n" REQUIRED "[tun]\ndevice = abcdefghijklmnop\n",
+	             6, "bad device");
+	expect_error("[node]\n" REQUIRED "[tun]\nmtux = 1\n", 6,
+	             "unknown key 'mtux' in [tun]");
 }
 
 static void test_unknown_keys(void **state)
@@ -378,6 +411,7 @@ int main(void)
 	    cmocka_unit_test(test_listen_forms),
 	    cmocka_unit_test(test_bad_listen),
 	    cmocka_unit_test(test_unknown_section),
+	    cmocka_unit_test(test_tun),
 	    cmocka_unit_test(test_unknown_keys),
 	    cmocka_unit_test(test_empty_value),
 	    cmocka_unit_test(test_duplicate_key),

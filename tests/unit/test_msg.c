@@ -367,20 +367,24 @@ static void test_encode_refusals(void **state)
 	uint64_t seed = rn_test_seed();
 	trng r;
 	trng_init(&r, seed + 2);
-	uint8_t buf[RN_DGRAM_MAX + 8];
+	uint8_t buf[RN_PLAIN_MAX + 8];
 	size_t len = 12345;
 	rn_msg m;
 	rand_msg(&r, &m, RN_MSG_NEIGHBORS);
 	m.u.neighbors.n = RN_NEIGHBORS_MAX + 1;
 	assert_int_equal(rn_msg_encode(&m, buf, sizeof buf, &len), RN_ERR_INVAL);
 	rand_msg(&r, &m, RN_MSG_ROUTED);
-	uint8_t big[RN_BODY_MAX + 1] = {0};
+	/* a data body (the largest routed body) still fits under DATA */
+	uint8_t big[RN_BODY_DATA_MAX + 1] = {0};
 	m.u.routed.body = big;
-	m.u.routed.body_len = RN_BODY_MAX + 1;
+	m.u.routed.body_len = RN_BODY_DATA_MAX + 1;
 	assert_int_equal(rn_msg_encode(&m, buf, sizeof buf, &len), RN_ERR_INVAL);
-	m.u.routed.body_len = RN_BODY_MAX;
+	m.u.routed.body_len = RN_BODY_DATA_MAX;
+	m.u.routed.hop_seq = UINT32_MAX;
+	m.u.routed.hops = m.u.routed.ttl = 255;
+	m.u.routed.mode = RN_ROUTE_MODE_MAX;
 	assert_int_equal(rn_msg_encode(&m, buf, sizeof buf, &len), 0);
-	assert_true(len <= RN_DGRAM_MAX);
+	assert_true(len <= RN_PLAIN_MAX);
 	m.type = 0;
 	assert_int_equal(rn_msg_encode(&m, buf, sizeof buf, &len), RN_ERR_INVAL);
 	m.type = 9;
@@ -660,12 +664,12 @@ static void test_decode_fields(void **state)
 		assert_int_equal(decode_copy(f, buf, len, &d),
 				 mode <= RN_ROUTE_MODE_MAX ? 0 : RN_ERR_PROTO);
 	}
-	/* ROUTED body of RN_BODY_MAX + 1 bytes (built by hand) */
+	/* ROUTED body of RN_BODY_DATA_MAX + 1 bytes (built by hand) */
 	rand_msg(&r, &m, RN_MSG_ROUTED);
 	unpack_valid(f, &m, buf, &len, &o);
 	{
 		msgpack_packer pk;
-		static uint8_t big[RN_BODY_MAX + 1];
+		static uint8_t big[RN_BODY_DATA_MAX + 1];
 		msgpack_sbuffer_clear(&f->sb);
 		msgpack_packer_init(&pk, &f->sb, msgpack_sbuffer_write);
 		msgpack_pack_array(&pk, 9);
