@@ -2,8 +2,11 @@
  * (tunnel/vpn.h) stacked on the node's DHT.
  *
  *     TUN fd --uv_poll readable--> read() up to RN_DAEMON_TUN_BATCH
- *            packets into one buffer with headroom --> rn_vpn_from_tun
+ *            packets (with offloads: TCP super-packets of up to 64 KiB,
+ *            split by rn_gso_split) --> rn_vpn_from_tun, the node's sends
+ *            gathered into UDP GSO batches (rn_uvenv_batch_begin/end)
  *     rn_vpn --env.tun_write (uvenv.c)--> write() to the same fd
+ *            (coalesced into super-packets inside a receive batch)
  *
  * The device is made at start-up ([tun] device, tun.h) with this
  * member's address and the group's prefix, and its IPv6 twin /64; it goes
@@ -33,37 +36,74 @@ struct rn_daemon_vpn {
 	char ifname[16];
 	uv_poll_t poll;
 	int poll_open;
-	uint8_t *buf; /* headroom, one packet, tailroom */
+	uint8_t *buf; /* room, vnet header, one packet, room */
+	uint8_t *scratch; /* RN_GSO_SCRATCH: one segment of a super-packet */
+	int offload;  /* the device takes virtio_net_hdr (tunnel/gso.h) */
+	uint64_t bad_gso;
 	uint64_t read_errors, read_oversize, reads;
 	uint8_t addr4[4], addr6[16];
 	unsigned prefix4_len;
 	int has4, has6;
 };
 
+#define TUN_READ_MAX (RN_VNET_HDR_LEN + RN_GSO_MAX)
+
+typedef struct emit_ctx {
+	rn_vpn *vpn;
+	rn_time now;
+} emit_ctx;
+
+static void emit(void *c, uint8_t *pkt, size_t len)
+{
+	emit_ctx *e = c;
+	if (len <= RN_IP_MAX)
+		rn_vpn_from_tun(e->vpn, e->now, pkt, len);
+}
+
+/* One read: 1 to go on, 0 when the device is drained. */
+static int read_one(rn_daemon_vpn *x)
+{
+	uint8_t *p = x->buf + RN_VPN_HEADROOM;
+	ssize_t n = read(x->fd, p, TUN_READ_MAX);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			x->read_errors++;
+		return 0;
+	}
+	x->reads++;
+	emit_ctx e = {x->vpn, rn_uvenv_now()};
+	if (!x->offload) {
+		if ((size_t)n > RN_IP_MAX)
+			x->read_oversize++;
+		else
+			emit(&e, p, (size_t)n);
+		return 1;
+	}
+	rn_vnet_hdr h;
+	if ((size_t)n < RN_VNET_HDR_LEN) {
+		x->read_oversize++;
+		return 1;
+	}
+	rn_vnet_hdr_read(&h, p);
+	if (rn_gso_split(&h, p + RN_VNET_HDR_LEN, (size_t)n - RN_VNET_HDR_LEN,
+	                 x->scratch, emit, &e))
+		x->bad_gso++;
+	return 1;
+}
+
 static void on_readable(uv_poll_t *h, int status, int events)
 {
 	rn_daemon *d = h->data;
 	rn_daemon_vpn *x = d->vpn;
-	uint8_t *pkt = x->buf + RN_VPN_HEADROOM;
 	(void)events;
 	if (status < 0) {
 		x->read_errors++;
 		return;
 	}
-	for (int i = 0; i < RN_DAEMON_TUN_BATCH; i++) {
-		ssize_t n = read(x->fd, pkt, RN_IP_MAX + 1);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				x->read_errors++;
-			return;
-		}
-		x->reads++;
-		if ((size_t)n > RN_IP_MAX) {
-			x->read_oversize++;
-			continue;
-		}
-		rn_vpn_from_tun(x->vpn, rn_uvenv_now(), pkt, (size_t)n);
-	}
+	rn_uvenv_batch_begin(&d->env);
+	for (int i = 0; i < RN_DAEMON_TUN_BATCH && read_one(x); i++)
+		;
+	rn_uvenv_batch_end(&d->env);
 }
 
 /* The IPv4 prefix: the configured one, else the /16 around the address. */
@@ -101,7 +141,9 @@ static int device_up(rn_daemon *d, rn_daemon_vpn *x, char *err,
                      size_t errlen)
 {
 	char why[256];
-	x->fd = rn_tun_open(d->cfg.tun_device, x->ifname, err, errlen);
+	x->offload = 1;
+	x->fd = rn_tun_open(d->cfg.tun_device, x->ifname, &x->offload, err,
+	                    errlen);
 	if (x->fd < 0)
 		return -1;
 	int rc = rn_tun_configure(x->ifname, d->cfg.tun_mtu,
@@ -117,6 +159,7 @@ static int device_up(rn_daemon *d, rn_daemon_vpn *x, char *err,
 		x->has6 = 0;
 	}
 	d->env.tun_fd = x->fd;
+	d->env.tun_vnet = x->offload;
 	return 0;
 }
 
@@ -126,8 +169,11 @@ int rn_daemon_vpn_new(rn_daemon *d, char *err, size_t errlen)
 	if (!d->cfg.tun_device[0])
 		return 0; /* device = none */
 	rn_daemon_vpn *x = calloc(1, sizeof *x);
-	if (!x || !(x->buf = malloc(RN_VPN_HEADROOM + RN_IP_MAX + 1 +
-	                            RN_VPN_TAILROOM))) {
+	if (!x || !(x->buf = malloc(RN_VPN_HEADROOM + TUN_READ_MAX +
+	                            RN_VPN_TAILROOM)) ||
+	    !(x->scratch = malloc(RN_GSO_SCRATCH))) {
+		if (x)
+			free(x->buf);
 		free(x);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -169,8 +215,10 @@ int rn_daemon_vpn_new(rn_daemon *d, char *err, size_t errlen)
 		inet_ntop(AF_INET, x->addr4, s4, sizeof s4);
 	if (x->has6)
 		inet_ntop(AF_INET6, x->addr6, s6, sizeof s6);
-	rn_uvenv_log(&d->env, RN_LOG_INFO, "VPN on %s: %s/%u, %s/64, mtu %u",
-	             x->ifname, s4, x->prefix4_len, s6, d->cfg.tun_mtu);
+	rn_uvenv_log(&d->env, RN_LOG_INFO,
+	             "VPN on %s: %s/%u, %s/64, mtu %u, offloads %s", x->ifname,
+	             s4, x->prefix4_len, s6, d->cfg.tun_mtu,
+	             x->offload ? "on" : "off (not offered by this kernel)");
 	return 0;
 }
 
@@ -193,6 +241,7 @@ void rn_daemon_vpn_free(rn_daemon *d)
 	if (x->fd >= 0)
 		close(x->fd); /* the device and its addresses go with it */
 	free(x->buf);
+	free(x->scratch);
 	free(x);
 	d->vpn = NULL;
 }
@@ -231,5 +280,16 @@ json_t *rn_daemon_vpn_status(const rn_daemon *d)
 #undef X
 	json_object_set_new(o, "tun_write_errors",
 	                    json_integer((json_int_t)d->env.stats.tun_write_errors));
+	json_object_set_new(o, "offload", json_boolean(x->offload));
+	json_object_set_new(o, "tun_reads", json_integer((json_int_t)x->reads));
+	json_object_set_new(o, "tun_bad_gso", json_integer((json_int_t)x->bad_gso));
+	json_object_set_new(o, "gro_writes",
+	                    json_integer((json_int_t)d->env.gro->runs));
+	json_object_set_new(o, "gro_merged",
+	                    json_integer((json_int_t)d->env.gro->merged));
+	json_object_set_new(o, "udp_sends",
+	                    json_integer((json_int_t)d->env.tx->st.sends));
+	json_object_set_new(o, "udp_datagrams",
+	                    json_integer((json_int_t)d->env.tx->st.datagrams));
 	return o;
 }

@@ -1,7 +1,9 @@
 /* The TUN device of ringnetd (Linux): opened, named, addressed, up.
  *
  *     rn_tun_open("rn0")       /dev/net/tun, IFF_TUN | IFF_NO_PI, the fd
- *                              non-blocking; the kernel's name back
+ *                              non-blocking; the kernel's name back;
+ *                              with offloads, IFF_VNET_HDR and TSO/CSUM
+ *                              (tunnel/gso.h), else plain packets
  *     rn_tun_configure(...)    MTU; the IPv4 address with the group's
  *                              prefix length (the kernel adds the prefix
  *                              route); the IPv6 address /64 (its twin or
@@ -20,9 +22,11 @@
 #include <stdint.h>
 
 /* Opens a TUN device named name (a "%d" in it lets the kernel number
- * it); the kernel's name goes to actual (16 bytes). The fd, or -1 with a
- * reason in err. */
-int rn_tun_open(const char *name, char actual[16], char *err, size_t errlen);
+ * it); the kernel's name goes to actual (16 bytes). *offload: in, whether
+ * to try the offloads; out, whether they are on (every read and write
+ * then carries a virtio_net_hdr). The fd, or -1 with a reason in err. */
+int rn_tun_open(const char *name, char actual[16], int *offload, char *err,
+		size_t errlen);
 
 /* Addresses and brings up ifname. addr4 may be NULL (an IPv6 member),
  * addr6 may be NULL. 0; -1 with a reason in err when the device could not

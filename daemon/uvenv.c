@@ -6,14 +6,22 @@
  * The core may call back into env_* from inside any of them, including
  * env_set_deadline from inside on_timer, which uv_timer_start allows.
  *
- * The receive buffer is one 64 KiB block per node (datagrams are at most
- * RN_DGRAM_MAX bytes, but a stray larger one must not be mistaken for a
- * short one: libuv flags it UV_UDP_PARTIAL and it is dropped).
+ * Fast path (docs/vpn.md section 5): the socket is read with recvmsg on
+ * a uv_poll of its own (a dup of libuv's fd, which libuv then only sends
+ * and binds with) so that UDP GRO can hand over up to 64 KiB of
+ * same-sized datagrams at once; they are split again here, by the size
+ * the kernel reports. Each readable event reads up to RN_UVENV_RX_BATCH
+ * times, and while it runs, what the node sends is gathered into GSO
+ * batches (udp_batch.h) and what it writes to the TUN is coalesced into
+ * TCP super-packets (tunnel/gso.h). The TUN side does the same in
+ * daemon_vpn.c through rn_uvenv_batch_begin/end.
  */
 #include "uvenv.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/uio.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,19 +209,21 @@ static void env_send(void *ctx, const rn_ep *to, const uint8_t *buf, size_t len)
 		u->stats.send_errors++;
 		return;
 	}
-	uv_buf_t b = uv_buf_init((char *)(uintptr_t)buf, (unsigned)len);
-	int rc = uv_udp_try_send(&u->udp, &b, 1, (const struct sockaddr *)&ss);
-	if (rc == UV_EAGAIN) {
-		u->stats.send_eagain++;
-		return;
+	socklen_t sl = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                         : sizeof(struct sockaddr_in);
+	uint64_t eagain = u->tx->st.eagain;
+	if (rn_udp_batch_add(u->tx, (const struct sockaddr *)&ss, sl, buf,
+	                     len)) {
+		if (u->tx->st.eagain == eagain) {
+			char s[RN_EP_STR_MAX];
+			rn_log_limited(&u->lg, now, RN_LOG_DEBUG,
+			               "send to %s: %s",
+			               rn_ep_to_str(to, s, sizeof s),
+			               strerror(u->tx->last_errno));
+		}
 	}
-	if (rc < 0) {
-		char s[RN_EP_STR_MAX];
-		u->stats.send_errors++;
-		rn_log_limited(&u->lg, now, RN_LOG_DEBUG, "send to %s: %s",
-		               rn_ep_to_str(to, s, sizeof s), uv_strerror(rc));
-		return;
-	}
+	u->stats.send_eagain = u->tx->st.eagain;
+	u->stats.send_errors = u->tx->st.errors;
 	rn_uvenv_peer *p = peer_get(u, to, now);
 	if (p) {
 		p->tx_bytes += len;
@@ -281,11 +291,46 @@ static void env_event(void *ctx, const rn_event *ev)
 		u->on_event(u->ud, ev);
 }
 
+static void tun_write_raw(void *ctx, const uint8_t *buf, size_t len)
+{
+	rn_uvenv *u = ctx;
+	if (write(u->tun_fd, buf, len) != (ssize_t)len)
+		u->stats.tun_write_errors++;
+}
+
+/* With a vnet header (offloads on) every write carries one: coalesced
+ * inside a receive batch, else a plain header in front. */
 static void env_tun_write(void *ctx, const uint8_t *pkt, size_t len)
 {
 	rn_uvenv *u = ctx;
-	if (u->tun_fd < 0 || write(u->tun_fd, pkt, len) != (ssize_t)len)
+	if (u->tun_fd < 0) {
 		u->stats.tun_write_errors++;
+		return;
+	}
+	if (!u->tun_vnet) {
+		tun_write_raw(u, pkt, len);
+		return;
+	}
+	if (u->rx_batch) {
+		rn_gro_add(u->gro, pkt, len, tun_write_raw, u);
+		return;
+	}
+	uint8_t h[RN_VNET_HDR_LEN] = {0};
+	struct iovec iov[2] = {{h, sizeof h}, {(void *)(uintptr_t)pkt, len}};
+	if (writev(u->tun_fd, iov, 2) != (ssize_t)(sizeof h + len))
+		u->stats.tun_write_errors++;
+}
+
+void rn_uvenv_batch_begin(rn_uvenv *u)
+{
+	rn_udp_batch_begin(u->tx);
+}
+
+void rn_uvenv_batch_end(rn_uvenv *u)
+{
+	rn_udp_batch_flush(u->tx);
+	u->stats.send_eagain = u->tx->st.eagain;
+	u->stats.send_errors = u->tx->st.errors;
 }
 
 static const rn_env uvenv_env = {
@@ -305,47 +350,90 @@ const rn_env *rn_uvenv_env(void)
 
 /* ---- the socket ---------------------------------------------------------- */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef SO_SNDBUFFORCE /* hidden by -std=c11; Linux's values */
+#define SO_SNDBUFFORCE 32
+#define SO_RCVBUFFORCE 33
+#endif
+
+/* One datagram (or one segment of a GRO batch) to the node. */
+static void deliver(rn_uvenv *u, const rn_ep *from, const uint8_t *p,
+                    size_t n, rn_time now)
 {
-	rn_uvenv *u = h->data;
-	(void)suggested;
-	if (u->rbuf_busy) { /* cannot happen without recvmmsg; be safe */
-		*buf = uv_buf_init(NULL, 0);
-		return;
+	rn_uvenv_peer *pe = peer_get(u, from, now);
+	if (pe) {
+		pe->rx_bytes += n;
+		pe->rx_pkts++;
+		pe->last = now;
 	}
-	u->rbuf_busy = 1;
-	*buf = uv_buf_init((char *)u->rbuf, RN_UVENV_RECV_BYTES);
+	rn_node_recv(u->node, now, from, p, n);
 }
 
-static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-                    const struct sockaddr *addr, unsigned flags)
+/* One recvmsg: 1 if something was read (go on), 0 when drained. */
+static int recv_one(rn_uvenv *u)
+{
+	struct sockaddr_storage ss;
+	struct iovec iov = {u->rbuf, RN_UVENV_RECV_BYTES};
+	union {
+		char c[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr m;
+	memset(&m, 0, sizeof m);
+	m.msg_name = &ss;
+	m.msg_namelen = sizeof ss;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.c;
+	m.msg_controllen = sizeof ctl.c;
+	ssize_t n = recvmsg(u->rx_fd, &m, MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			u->stats.recv_errors++;
+			rn_log_limited(&u->lg, rn_uvenv_now(), RN_LOG_WARN,
+			               "receive: %s", strerror(errno));
+		}
+		return 0;
+	}
+	if (m.msg_flags & MSG_TRUNC) {
+		u->stats.recv_truncated++;
+		return 1;
+	}
+	size_t seg = (size_t)n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int s;
+			memcpy(&s, CMSG_DATA(c), sizeof s);
+			if (s > 0)
+				seg = (size_t)s;
+		}
+	rn_ep from;
+	if (n == 0 || rn_uvenv_ep_from_sa(&from, (struct sockaddr *)&ss))
+		return 1;
+	rn_time now = rn_uvenv_now();
+	for (size_t off = 0; off < (size_t)n && u->node; off += seg) {
+		size_t l = (size_t)n - off < seg ? (size_t)n - off : seg;
+		deliver(u, &from, u->rbuf + off, l, now);
+	}
+	return 1;
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
 {
 	rn_uvenv *u = h->data;
-	rn_ep from;
-	if (buf->base == (char *)u->rbuf)
-		u->rbuf_busy = 0;
-	if (nread < 0) {
-		u->stats.recv_errors++;
-		rn_log_limited(&u->lg, rn_uvenv_now(), RN_LOG_WARN,
-		               "receive: %s", uv_strerror((int)nread));
+	(void)events;
+	if (status < 0 || !u->node)
 		return;
-	}
-	if (nread == 0 || !addr || !u->node)
-		return;
-	if (flags & UV_UDP_PARTIAL) {
-		u->stats.recv_truncated++;
-		return;
-	}
-	if (rn_uvenv_ep_from_sa(&from, addr))
-		return;
-	rn_time now = rn_uvenv_now();
-	rn_uvenv_peer *p = peer_get(u, &from, now);
-	if (p) {
-		p->rx_bytes += (uint64_t)nread;
-		p->rx_pkts++;
-		p->last = now;
-	}
-	rn_node_recv(u->node, now, &from, u->rbuf, (size_t)nread);
+	u->rx_batch = 1;
+	rn_uvenv_batch_begin(u);
+	for (int i = 0; i < RN_UVENV_RX_BATCH && u->node && recv_one(u); i++)
+		;
+	u->rx_batch = 0;
+	if (u->tun_vnet && u->tun_fd >= 0)
+		rn_gro_flush(u->gro, tun_write_raw, u);
+	rn_uvenv_batch_end(u);
 }
 
 static int bind_addr(const char *addr, uint16_t port,
@@ -370,7 +458,10 @@ int rn_uvenv_init(rn_uvenv *u, uv_loop_t *loop, const char *addr, uint16_t port,
 	rn_map_init(&u->peer_index, RN_DAEMON_PEERS_MAX);
 	u->peers = calloc(RN_DAEMON_PEERS_MAX, sizeof *u->peers);
 	u->rbuf = malloc(RN_UVENV_RECV_BYTES);
-	if (!u->peers || !u->rbuf) {
+	u->tx = malloc(sizeof *u->tx);
+	u->gro = malloc(sizeof *u->gro);
+	u->rx_fd = -1;
+	if (!u->peers || !u->rbuf || !u->tx || !u->gro) {
 		snprintf(err, errlen, "out of memory");
 		rn_uvenv_deinit(u);
 		return -1;
@@ -411,8 +502,33 @@ int rn_uvenv_init(rn_uvenv *u, uv_loop_t *loop, const char *addr, uint16_t port,
 
 int rn_uvenv_attach(rn_uvenv *u, rn_node *n, char *err, size_t errlen)
 {
+	uv_os_fd_t fd;
+	int one = 1;
 	u->node = n;
-	int rc = uv_udp_recv_start(&u->udp, on_alloc, on_recv);
+	int rc = uv_fileno((uv_handle_t *)&u->udp, &fd);
+	if (rc == 0 && (u->rx_fd = dup(fd)) < 0)
+		rc = UV_EMFILE;
+	if (rc) {
+		snprintf(err, errlen, "cannot receive: %s", uv_strerror(rc));
+		return -1;
+	}
+	rn_udp_batch_init(u->tx, fd);
+	rn_gro_init(u->gro);
+	/* GRO is an optimisation: without it, one datagram per read */
+	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
+	/* A burst of VPN traffic outruns the default buffers (~200 KiB):
+	 * ask for more, past the sysctl limit when we may (root) */
+	int sz = RN_UVENV_SOCKBUF_BYTES;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz))
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz))
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	rc = uv_poll_init(u->loop, &u->rx_poll, u->rx_fd);
+	if (rc == 0) {
+		u->rx_poll.data = u;
+		u->rx_poll_open = 1;
+		rc = uv_poll_start(&u->rx_poll, UV_READABLE, on_readable);
+	}
 	if (rc) {
 		snprintf(err, errlen, "cannot receive: %s", uv_strerror(rc));
 		return -1;
@@ -426,7 +542,11 @@ void rn_uvenv_close(rn_uvenv *u)
 		return;
 	u->open = 0;
 	u->node = NULL;
-	uv_udp_recv_stop(&u->udp);
+	if (u->rx_poll_open) {
+		uv_poll_stop(&u->rx_poll);
+		uv_close((uv_handle_t *)&u->rx_poll, NULL);
+		u->rx_poll_open = 0;
+	}
 	uv_timer_stop(&u->timer);
 	uv_close((uv_handle_t *)&u->udp, NULL);
 	uv_close((uv_handle_t *)&u->timer, NULL);
@@ -437,6 +557,13 @@ void rn_uvenv_deinit(rn_uvenv *u)
 	rn_map_deinit(&u->peer_index);
 	free(u->peers);
 	free(u->rbuf);
+	free(u->tx);
+	free(u->gro);
+	if (u->rx_fd >= 0)
+		close(u->rx_fd);
+	u->rx_fd = -1;
+	u->tx = NULL;
+	u->gro = NULL;
 	u->peers = NULL;
 	u->rbuf = NULL;
 	u->n_peers = 0;

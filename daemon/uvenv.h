@@ -40,10 +40,14 @@
 #include "../core/log.h"
 #include "../core/map.h"
 #include "../overlay/node.h"
+#include "../tunnel/gso.h"
+#include "udp_batch.h"
 
 #define RN_DAEMON_PEERS_MAX   1024
 #define RN_DAEMON_PEER_IDLE_S 600
 #define RN_UVENV_RECV_BYTES   (64 * 1024)
+#define RN_UVENV_RX_BATCH     64 /* recvmsg calls per readable event */
+#define RN_UVENV_SOCKBUF_BYTES (4 * 1024 * 1024) /* SO_RCVBUF, SO_SNDBUF */
 
 typedef struct rn_uvenv_peer {
 	rn_ep ep;
@@ -79,7 +83,12 @@ typedef struct rn_uvenv {
 	rn_uvenv_peer *peers;
 	uint32_t n_peers;
 	uint8_t *rbuf; /* RN_UVENV_RECV_BYTES */
-	int rbuf_busy;
+	uv_poll_t rx_poll; /* on rx_fd, a dup of the socket (uvenv.c) */
+	int rx_fd, rx_poll_open;
+	rn_udp_batch *tx;  /* sends, gathered inside a batch */
+	rn_gro *gro;       /* TUN writes coalesced inside a receive batch */
+	int rx_batch;      /* inside a receive batch */
+	int tun_vnet;      /* the TUN device takes a virtio_net_hdr */
 	int open; /* handles initialised and not yet closed */
 	int tun_fd; /* the VPN's TUN device (daemon_vpn.c), or -1 */
 } rn_uvenv;
@@ -99,6 +108,11 @@ int rn_uvenv_attach(rn_uvenv *u, rn_node *n, char *err, size_t errlen);
 void rn_uvenv_close(rn_uvenv *u);
 /* Frees the peer table; after the loop has run the close callbacks. */
 void rn_uvenv_deinit(rn_uvenv *u);
+
+/* Sends from here to rn_uvenv_batch_end are gathered into GSO batches
+ * (the TUN read loop). */
+void rn_uvenv_batch_begin(rn_uvenv *u);
+void rn_uvenv_batch_end(rn_uvenv *u);
 
 /* Monotonic microseconds. */
 rn_time rn_uvenv_now(void);
