@@ -456,6 +456,14 @@ static void set_tun_prefix(parse *p, const char *v)
 	p->c->tun_prefix_len = (uint8_t)len;
 }
 
+static void set_yes_no(parse *p, const char *name, const char *v, int *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "no"))
+		*out = !strcmp(v, "yes");
+	else
+		fail_at(p, p->line, "bad %s '%s': write yes or no", name, v);
+}
+
 static void on_tun_key(parse *p, const char *name, const char *v)
 {
 	if (!strcmp(name, "device"))
@@ -464,16 +472,14 @@ static void on_tun_key(parse *p, const char *name, const char *v)
 		set_tun_mtu(p, v);
 	else if (!strcmp(name, "prefix"))
 		set_tun_prefix(p, v);
-	else if (!strcmp(name, "multicast")) {
-		if (!strcmp(v, "yes") || !strcmp(v, "no"))
-			p->c->tun_multicast = !strcmp(v, "yes");
-		else
-			fail_at(p, p->line,
-			        "bad multicast '%s': write yes or no", v);
-	} else
+	else if (!strcmp(name, "multicast"))
+		set_yes_no(p, name, v, &p->c->tun_multicast);
+	else if (!strcmp(name, "mss_clamp"))
+		set_yes_no(p, name, v, &p->c->tun_mss_clamp);
+	else
 		fail_at(p, p->line,
 		        "unknown key '%s' in [tun]; the keys are device, mtu, "
-		        "prefix and multicast",
+		        "prefix, multicast and mss_clamp",
 		        name);
 }
 

@@ -18,6 +18,7 @@
  *     mtu       = 1420
  *     prefix    = 10.77.0.0/16         ; the group's IPv4 prefix
  *     multicast = no                   ; accept multicast from members
+ *     mss_clamp = no                   ; clamp TCP SYNs to the relay MTU
  *
  * Relative paths are taken relative to the directory of the configuration
  * file, so a directory of files can be moved as a whole. Every error is one
@@ -68,6 +69,7 @@ typedef struct rn_config {
 	uint8_t tun_prefix[4];   /* the group's IPv4 prefix, if set */
 	uint8_t tun_prefix_len;  /* 0: unset (the /16 around the address) */
 	int tun_multicast;       /* accept multicast/broadcast from members */
+	int tun_mss_clamp;       /* clamp TCP MSS to the relayed path's */
 } rn_config;
 
 /* The defaults: listen [::]:7400, no bootstrap peers, no key paths, the

@@ -193,6 +193,7 @@ int rn_daemon_vpn_new(rn_daemon *d, char *err, size_t errlen)
 		x->s.prefix4_len = (uint8_t)x->prefix4_len;
 	}
 	x->s.multicast = (uint8_t)d->cfg.tun_multicast;
+	x->s.mss_clamp = (uint8_t)d->cfg.tun_mss_clamp;
 	x->vpn = rn_vpn_new(d->node, d->dht ? d->dht->dht : NULL, &x->s,
 	                    d->id.group_id, d->id.group_pk, &d->id.ident,
 	                    c->vip, c->vip_len);

@@ -242,3 +242,41 @@ int rn_ip4_fragment(const uint8_t *pkt, const rn_ip *ip, size_t mtu,
 	}
 	return 0;
 }
+
+int rn_ip_clamp_mss(uint8_t *pkt, const rn_ip *ip, uint16_t mss_max)
+{
+	if (ip->proto != RN_IPPROTO_TCP || ip->later_frag ||
+	    ip->total_len < ip->hdr_len + 20u)
+		return 0;
+	uint8_t *t = pkt + ip->hdr_len;
+	size_t thl = (size_t)(t[12] >> 4) * 4u;
+	if (!(t[13] & 0x02u) || thl < 20 || ip->hdr_len + thl > ip->total_len)
+		return 0;
+	for (size_t i = 20; i < thl;) {
+		uint8_t kind = t[i];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= thl || t[i + 1] < 2 || i + t[i + 1] > thl)
+			break;
+		if (kind == 2 && t[i + 1] == 4) {
+			uint16_t old = rd16(t + i + 2);
+			if (old <= mss_max)
+				return 0;
+			wr16(t + i + 2, mss_max);
+			/* HC' = ~(~HC + ~m + m') */
+			uint32_t s = (uint16_t)~rd16(t + 16);
+			s += (uint16_t)~old;
+			s += mss_max;
+			while (s >> 16)
+				s = (s & 0xffffu) + (s >> 16);
+			wr16(t + 16, (uint16_t)~s);
+			return 1;
+		}
+		i += t[i + 1];
+	}
+	return 0;
+}

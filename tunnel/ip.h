@@ -83,6 +83,11 @@ int rn_ip4_fragment(const uint8_t *pkt, const rn_ip *ip, size_t mtu,
 		    void (*emit)(void *ctx, uint8_t *frag, size_t len),
 		    void *ctx);
 
+/* TCP MSS clamping: if pkt (header ip) is a TCP SYN whose MSS option is
+ * above mss_max, lowers it and fixes the checksum (RFC 1624). 1 when it
+ * changed the packet, else 0. */
+int rn_ip_clamp_mss(uint8_t *pkt, const rn_ip *ip, uint16_t mss_max);
+
 /* The Internet checksum (RFC 1071) of buf, folded, not complemented, added
  * to sum. */
 uint32_t rn_ip_csum_add(uint32_t sum, const uint8_t *buf, size_t len);

@@ -158,6 +158,16 @@ static void icmp_unreach(rn_vpn *v, const uint8_t *pkt, const rn_ip *ip)
 	}
 }
 
+/* The MSS that fits the relayed path: its MTU less the IP and TCP
+ * headers. */
+static void clamp(rn_vpn *v, uint8_t *pkt, const rn_ip *ip)
+{
+	uint16_t mss = (uint16_t)(RN_VPN_RELAY_IP_MAX -
+				  (ip->version == 4 ? 40 : 60));
+	if (v->s->mss_clamp && rn_ip_clamp_mss(pkt, ip, mss))
+		v->st.mss_clamped++;
+}
+
 /* ---- peers ------------------------------------------------------------- */
 
 static peer *peer_find(rn_vpn *v, const uint8_t *key, size_t klen)
@@ -414,6 +424,7 @@ void rn_vpn_from_tun(rn_vpn *v, rn_time now, uint8_t *pkt, size_t len)
 		return;
 	}
 	len = ip.total_len;
+	clamp(v, pkt, &ip);
 	if (rn_ip_is_multicast(ip.dst, ip.addr_len,
 			       v->has_bcast ? v->bcast4 : NULL)) {
 		v->st.drop_mcast++;
@@ -434,9 +445,10 @@ void rn_vpn_from_tun(rn_vpn *v, rn_time now, uint8_t *pkt, size_t len)
 
 /* ---- receiving --------------------------------------------------------- */
 
-/* The checks every packet from a member passes (vpn.h), then the TUN. */
+/* The checks every packet from a member passes (vpn.h), then the TUN.
+ * pkt may be changed (MSS clamping). */
 static int deliver(rn_vpn *v, const uint8_t *from_vip, size_t from_len,
-		   const uint8_t *pkt, size_t len)
+		   uint8_t *pkt, size_t len)
 {
 	rn_ip ip;
 	if (rn_ip_parse(pkt, len, &ip)) {
@@ -454,6 +466,7 @@ static int deliver(rn_vpn *v, const uint8_t *from_vip, size_t from_len,
 		v->st.drop_dst++;
 		return -1;
 	}
+	clamp(v, pkt, &ip);
 	tun_write(v, pkt, ip.total_len);
 	return 0;
 }
@@ -463,9 +476,15 @@ static void on_ip(void *ctx, rn_time now, const rn_id *peer_id,
 		  const uint8_t *pkt, size_t len)
 {
 	rn_vpn *v = ctx;
+	uint8_t copy[RN_IP_MAX];
 	(void)peer_id;
 	v->now_ms = rn_node_now_ms(v->node, now);
-	if (deliver(v, peer_vip, peer_vip_len, pkt, len) == 0)
+	if (v->s->mss_clamp && len <= sizeof copy) { /* pkt is const */
+		memcpy(copy, pkt, len);
+		pkt = copy;
+	}
+	if (deliver(v, peer_vip, peer_vip_len, (uint8_t *)(uintptr_t)pkt,
+		    len) == 0)
 		v->st.rx_direct++;
 }
 

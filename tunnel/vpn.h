@@ -67,6 +67,8 @@ typedef struct rn_vpn_settings {
 	uint8_t prefix4_len;     /* the group's IPv4 prefix (for its
 				  * broadcast address); 0: unknown */
 	uint8_t multicast;       /* accept multicast and broadcast */
+	uint8_t mss_clamp;       /* clamp TCP SYNs both ways to what fits
+				  * the relayed path (docs/vpn.md sec. 4) */
 } rn_vpn_settings;
 
 void rn_vpn_settings_default(rn_vpn_settings *s);
@@ -92,6 +94,7 @@ typedef struct rn_vpn_stats {
 	uint64_t hs_init_sent, hs_resp_sent, hs_up;
 	uint64_t hs_refused;      /* INIT or RESP that failed a check */
 	uint64_t resolve_sent, resolve_none;
+	uint64_t mss_clamped;     /* TCP SYNs whose MSS was lowered */
 } rn_vpn_stats;
 
 /* Every field of rn_vpn_stats, in order, for code that lists them. */
@@ -101,7 +104,7 @@ typedef struct rn_vpn_stats {
 	X(drop_queue_full) X(drop_peers_full) X(drop_spoof) X(drop_dst)        \
 	X(drop_rx_bad) X(drop_e2e) X(drop_unreach) X(icmp_unreach)             \
 	X(icmp_too_big) X(fragmented) X(hs_init_sent) X(hs_resp_sent)          \
-	X(hs_up) X(hs_refused) X(resolve_sent) X(resolve_none)
+	X(hs_up) X(hs_refused) X(resolve_sent) X(resolve_none) X(mss_clamped)
 
 typedef struct rn_vpn rn_vpn;
 

@@ -204,8 +204,9 @@ static void test_tun(void **state)
 	load_ok("[node]\n" REQUIRED "[tun]\ndevice = none\n", &c);
 	assert_string_equal(c.tun_device, "");
 	load_ok("[node]\n" REQUIRED "[tun]\ndevice = vpn%d\nmtu = 1280\n"
-	        "prefix = 10.77.0.0/16\nmulticast = yes\n",
+	        "prefix = 10.77.0.0/16\nmulticast = yes\nmss_clamp = yes\n",
 	        &c);
+	assert_int_equal(c.tun_mss_clamp, 1);
 	assert_string_equal(c.tun_device, "vpn%d");
 	assert_int_equal(c.tun_mtu, 1280);
 	assert_int_equal(c.tun_prefix_len, 16);
@@ -224,6 +225,8 @@ static void test_tun(void **state)
 	             6, "bad device");
 	expect_error("[node]\n" REQUIRED "[tun]\nmtux = 1\n", 6,
 	             "unknown key 'mtux' in [tun]");
+	expect_error("[node]\n" REQUIRED "[tun]\nmss_clamp = 1\n", 6,
+	             "bad mss_clamp '1': write yes or no");
 }
 
 static void test_unknown_keys(void **state)
