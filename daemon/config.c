@@ -119,6 +119,7 @@ void rn_config_default(rn_config *c)
 	snprintf(c->tun_device, sizeof c->tun_device, "%s",
 	         RN_CONFIG_TUN_DEVICE_DEFAULT);
 	c->tun_mtu = RN_CONFIG_TUN_MTU_DEFAULT;
+	c->tun_offload = 1;
 }
 
 int rn_config_log_level_parse(const char *name)
@@ -476,10 +477,12 @@ static void on_tun_key(parse *p, const char *name, const char *v)
 		set_yes_no(p, name, v, &p->c->tun_multicast);
 	else if (!strcmp(name, "mss_clamp"))
 		set_yes_no(p, name, v, &p->c->tun_mss_clamp);
+	else if (!strcmp(name, "offload"))
+		set_yes_no(p, name, v, &p->c->tun_offload);
 	else
 		fail_at(p, p->line,
 		        "unknown key '%s' in [tun]; the keys are device, mtu, "
-		        "prefix, multicast and mss_clamp",
+		        "prefix, multicast, mss_clamp and offload",
 		        name);
 }
 

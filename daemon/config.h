@@ -19,6 +19,7 @@
  *     prefix    = 10.77.0.0/16         ; the group's IPv4 prefix
  *     multicast = no                   ; accept multicast from members
  *     mss_clamp = no                   ; clamp TCP SYNs to the relay MTU
+ *     offload   = yes                  ; TSO/GRO on the TUN, UDP GSO/GRO
  *
  * Relative paths are taken relative to the directory of the configuration
  * file, so a directory of files can be moved as a whole. Every error is one
@@ -70,6 +71,7 @@ typedef struct rn_config {
 	uint8_t tun_prefix_len;  /* 0: unset (the /16 around the address) */
 	int tun_multicast;       /* accept multicast/broadcast from members */
 	int tun_mss_clamp;       /* clamp TCP MSS to the relayed path's */
+	int tun_offload;         /* try the TUN offloads (docs/vpn.md sec. 5) */
 } rn_config;
 
 /* The defaults: listen [::]:7400, no bootstrap peers, no key paths, the

@@ -141,7 +141,7 @@ static int device_up(rn_daemon *d, rn_daemon_vpn *x, char *err,
                      size_t errlen)
 {
 	char why[256];
-	x->offload = 1;
+	x->offload = d->cfg.tun_offload;
 	x->fd = rn_tun_open(d->cfg.tun_device, x->ifname, &x->offload, err,
 	                    errlen);
 	if (x->fd < 0)
@@ -219,7 +219,9 @@ int rn_daemon_vpn_new(rn_daemon *d, char *err, size_t errlen)
 	rn_uvenv_log(&d->env, RN_LOG_INFO,
 	             "VPN on %s: %s/%u, %s/64, mtu %u, offloads %s", x->ifname,
 	             s4, x->prefix4_len, s6, d->cfg.tun_mtu,
-	             x->offload ? "on" : "off (not offered by this kernel)");
+	             x->offload          ? "on"
+	             : d->cfg.tun_offload ? "off (not offered by this kernel)"
+	                                  : "off ([tun] offload = no)");
 	return 0;
 }
 

@@ -207,12 +207,15 @@ static void test_tun(void **state)
 	        "prefix = 10.77.0.0/16\nmulticast = yes\nmss_clamp = yes\n",
 	        &c);
 	assert_int_equal(c.tun_mss_clamp, 1);
+	assert_int_equal(c.tun_offload, 1);
 	assert_string_equal(c.tun_device, "vpn%d");
 	assert_int_equal(c.tun_mtu, 1280);
 	assert_int_equal(c.tun_prefix_len, 16);
 	assert_int_equal(c.tun_prefix[0], 10);
 	assert_int_equal(c.tun_prefix[1], 77);
 	assert_int_equal(c.tun_multicast, 1);
+	load_ok("[node]\n" REQUIRED "[tun]\noffload = no\n", &c);
+	assert_int_equal(c.tun_offload, 0);
 	expect_error("[node]\n" REQUIRED "[tun]\nmtu = 1279\n", 6, "bad mtu");
 	expect_error("[node]\n" REQUIRED "[tun]\nmtu = 1444\n", 6, "bad mtu");
 	expect_error("[node]\n" REQUIRED "[tun]\nprefix = 10.77.0.1/16\n", 6,
@@ -224,7 +227,8 @@ static void test_tun(void **state)
 	expect_error("[node]\n" REQUIRED "[tun]\ndevice = abcdefghijklmnop\n",
 	             6, "bad device");
 	expect_error("[node]\n" REQUIRED "[tun]\nmtux = 1\n", 6,
-	             "unknown key 'mtux' in [tun]");
+	             "unknown key 'mtux' in [tun]; the keys are device, mtu, "
+	             "prefix, multicast, mss_clamp and offload");
 	expect_error("[node]\n" REQUIRED "[tun]\nmss_clamp = 1\n", 6,
 	             "bad mss_clamp '1': write yes or no");
 }
