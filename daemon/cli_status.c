@@ -256,7 +256,7 @@ static int is_shown_first(const char *key)
 	static const char *const known[] = {
 	    "ok",    "id",     "name",     "vip",    "group",
 	    "state", "listen", "uptime_s", "links",  "succ",
-	    "pred",  "stats",  "sec",      "driver", "dht"};
+	    "pred",  "stats",  "sec",      "driver", "dht", "vpn"};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
 		if (strcmp(key, known[i]) == 0)
 			return 1;
@@ -366,6 +366,35 @@ static const counter_group dht_groups[] = {{"store", NULL, dht_store},
                                            {"cache", "cache_", dht_cache},
                                            {NULL, NULL, NULL}};
 
+/* The VPN's device fields, shown on its own line, not as counters. */
+static const char *const vpn_device[] = {"device", "mtu", "vip", "prefix_len",
+                                         "vip6", "offload", NULL};
+static const char *const vpn_tx[] = {"tun_rx", "tx_direct", "tx_relayed",
+                                     "tx_queued", NULL};
+static const char *const vpn_rx[] = {"rx_direct", "rx_relayed", NULL};
+static const char *const vpn_drop[] = {
+    "drop_spoof",      "drop_dst",        "drop_e2e",     "drop_mcast",
+    "drop_self",       "drop_bad",        "drop_rx_bad",  "drop_queue_full",
+    "drop_peers_full", "drop_unreach",    NULL};
+static const char *const vpn_icmp[] = {"icmp_unreach", "icmp_too_big",
+                                       "fragmented", "mss_clamped", NULL};
+static const char *const vpn_e2e[] = {"peers",        "e2e_sessions",
+                                      "hs_init_sent", "hs_resp_sent",
+                                      "hs_up",        "hs_refused",
+                                      "resolve_sent", "resolve_none", NULL};
+static const char *const vpn_io[] = {
+    "tun_reads",   "tun_bad_gso",   "tun_read_errors", "tun_write_errors",
+    "tun_oversize", "udp_sends",    "udp_datagrams",   "gro_writes",
+    "gro_merged",  NULL};
+static const counter_group vpn_groups[] = {{"sent", NULL, vpn_tx},
+                                           {"received", NULL, vpn_rx},
+                                           {"dropped", "drop_", vpn_drop},
+                                           {"icmp", NULL, vpn_icmp},
+                                           {"end to end", NULL, vpn_e2e},
+                                           {"i/o", NULL, vpn_io},
+                                           {"device", NULL, vpn_device},
+                                           {NULL, NULL, NULL}};
+
 static int name_in(const char *name, const char *const *names)
 {
 	for (; *names; names++)
@@ -463,6 +492,18 @@ static void print_counters(FILE *out, const char *title, const json_t *obj,
 		fputs("  (all counters 0)\n", out);
 }
 
+/* The VPN's counters, without the device fields (on the vpn: line). */
+static void print_vpn_counters(FILE *out, const json_t *vpn)
+{
+	json_t *c = json_deep_copy(vpn);
+	if (!c)
+		return;
+	for (const char *const *k = vpn_device; *k; k++)
+		json_object_del(c, *k);
+	print_counters(out, "vpn", c, vpn_groups);
+	json_decref(c);
+}
+
 void rn_cli_print_status(FILE *out, const json_t *reply)
 {
 	table t;
@@ -492,6 +533,20 @@ void rn_cli_print_status(FILE *out, const json_t *reply)
 		cell_set(row, 1, "%s",
 		         json_is_string(v) ? json_string_value(v) : "(none)");
 	}
+	const json_t *vpn = json_object_get(reply, "vpn");
+	row = table_add(&t);
+	cell_set(row, 0, "vpn:");
+	if (json_is_object(vpn)) {
+		char plen[32], mtu[32];
+		fmt_any(plen, sizeof plen, json_object_get(vpn, "prefix_len"));
+		fmt_any(mtu, sizeof mtu, json_object_get(vpn, "mtu"));
+		cell_set(row, 1, "%s %s/%s %s/64, mtu %s, offloads %s",
+		         member_str(vpn, "device"), member_str(vpn, "vip"), plen,
+		         member_str(vpn, "vip6"), mtu,
+		         json_is_true(json_object_get(vpn, "offload")) ? "on"
+		                                                        : "off");
+	} else
+		cell_set(row, 1, "(none: [tun] device = none)");
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)reply, key, v)
@@ -513,6 +568,8 @@ void rn_cli_print_status(FILE *out, const json_t *reply)
 	if (json_object_get(reply, "dht"))
 		print_counters(out, "dht", json_object_get(reply, "dht"),
 		               dht_groups);
+	if (json_is_object(vpn))
+		print_vpn_counters(out, vpn);
 }
 
 /* ---- peers ------------------------------------------------------------- */
