@@ -120,6 +120,7 @@ void rn_config_default(rn_config *c)
 	         RN_CONFIG_TUN_DEVICE_DEFAULT);
 	c->tun_mtu = RN_CONFIG_TUN_MTU_DEFAULT;
 	c->tun_offload = 1;
+	c->tun_busy_poll_us = RN_CONFIG_BUSY_POLL_DEFAULT;
 }
 
 int rn_config_log_level_parse(const char *name)
@@ -465,6 +466,22 @@ static void set_yes_no(parse *p, const char *name, const char *v, int *out)
 		fail_at(p, p->line, "bad %s '%s': write yes or no", name, v);
 }
 
+static void set_busy_poll(parse *p, const char *v)
+{
+	size_t n = strlen(v);
+	unsigned long us = RN_CONFIG_BUSY_POLL_MAX + 1ul;
+	if (n > 0 && n <= 6 && strspn(v, "0123456789") == n)
+		us = strtoul(v, NULL, 10);
+	if (us > RN_CONFIG_BUSY_POLL_MAX) {
+		fail_at(p, p->line,
+		        "bad busy_poll '%s': give microseconds from 0 (never) "
+		        "to %d, e.g. busy_poll = %d",
+		        v, RN_CONFIG_BUSY_POLL_MAX, RN_CONFIG_BUSY_POLL_DEFAULT);
+		return;
+	}
+	p->c->tun_busy_poll_us = (uint32_t)us;
+}
+
 static void on_tun_key(parse *p, const char *name, const char *v)
 {
 	if (!strcmp(name, "device"))
@@ -479,10 +496,12 @@ static void on_tun_key(parse *p, const char *name, const char *v)
 		set_yes_no(p, name, v, &p->c->tun_mss_clamp);
 	else if (!strcmp(name, "offload"))
 		set_yes_no(p, name, v, &p->c->tun_offload);
+	else if (!strcmp(name, "busy_poll"))
+		set_busy_poll(p, v);
 	else
 		fail_at(p, p->line,
 		        "unknown key '%s' in [tun]; the keys are device, mtu, "
-		        "prefix, multicast, mss_clamp and offload",
+		        "prefix, multicast, mss_clamp, offload and busy_poll",
 		        name);
 }
 

@@ -20,6 +20,7 @@
  *     multicast = no                   ; accept multicast from members
  *     mss_clamp = no                   ; clamp TCP SYNs to the relay MTU
  *     offload   = yes                  ; TSO/GRO on the TUN, UDP GSO/GRO
+ *     busy_poll = 100                  ; us of polling after traffic
  *
  * Relative paths are taken relative to the directory of the configuration
  * file, so a directory of files can be moved as a whole. Every error is one
@@ -46,6 +47,8 @@
 #define RN_CONFIG_TUN_MTU_MIN         1280  /* IPv6's minimum */
 #define RN_CONFIG_TUN_MTU_MAX         1443  /* RN_IP_MAX: a 1500 link */
 #define RN_CONFIG_IFNAME_MAX          16    /* IFNAMSIZ, with its NUL */
+#define RN_CONFIG_BUSY_POLL_DEFAULT   100   /* us; docs/vpn.md section 5 */
+#define RN_CONFIG_BUSY_POLL_MAX       10000
 
 typedef struct rn_config {
 	char listen_addr[64]; /* default "::" (dual-stack), or "0.0.0.0" or
@@ -72,6 +75,7 @@ typedef struct rn_config {
 	int tun_multicast;       /* accept multicast/broadcast from members */
 	int tun_mss_clamp;       /* clamp TCP MSS to the relayed path's */
 	int tun_offload;         /* try the TUN offloads (docs/vpn.md sec. 5) */
+	uint32_t tun_busy_poll_us; /* poll without sleeping after traffic */
 } rn_config;
 
 /* The defaults: listen [::]:7400, no bootstrap peers, no key paths, the

@@ -104,6 +104,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	for (int i = 0; i < RN_DAEMON_TUN_BATCH && read_one(x); i++)
 		;
 	rn_uvenv_batch_end(&d->env);
+	rn_uvenv_busy(&d->env);
 }
 
 /* The IPv4 prefix: the configured one, else the /16 around the address. */
@@ -160,6 +161,7 @@ static int device_up(rn_daemon *d, rn_daemon_vpn *x, char *err,
 	}
 	d->env.tun_fd = x->fd;
 	d->env.tun_vnet = x->offload;
+	d->env.busy_poll_us = d->cfg.tun_busy_poll_us;
 	return 0;
 }
 

@@ -15,6 +15,13 @@
  * batches (udp_batch.h) and what it writes to the TUN is coalesced into
  * TCP super-packets (tunnel/gso.h). The TUN side does the same in
  * daemon_vpn.c through rn_uvenv_batch_begin/end.
+ *
+ * Busy polling: a sleeping loop costs a wake-up (tens of microseconds on a
+ * virtual machine) for each packet that arrives. After handling traffic,
+ * an active uv_idle handle makes libuv poll with a zero timeout until
+ * busy_poll_us have passed with nothing to do: the answer to what was
+ * just sent (a ping's reply, a TCP ACK) is then read without a wake-up.
+ * Idle daemons never spin.
  */
 #include "uvenv.h"
 
@@ -321,6 +328,26 @@ static void env_tun_write(void *ctx, const uint8_t *pkt, size_t len)
 		u->stats.tun_write_errors++;
 }
 
+static void on_spin(uv_idle_t *h)
+{
+	rn_uvenv *u = h->data;
+	if (rn_uvenv_now() >= u->spin_until) {
+		uv_idle_stop(h);
+		u->spinning = 0;
+	}
+}
+
+void rn_uvenv_busy(rn_uvenv *u)
+{
+	if (!u->busy_poll_us || !u->spin_open)
+		return;
+	u->spin_until = rn_uvenv_now() + u->busy_poll_us;
+	if (!u->spinning) {
+		u->spinning = 1;
+		uv_idle_start(&u->spin, on_spin);
+	}
+}
+
 void rn_uvenv_batch_begin(rn_uvenv *u)
 {
 	rn_udp_batch_begin(u->tx);
@@ -434,6 +461,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	if (u->tun_vnet && u->tun_fd >= 0)
 		rn_gro_flush(u->gro, tun_write_raw, u);
 	rn_uvenv_batch_end(u);
+	rn_uvenv_busy(u);
 }
 
 static int bind_addr(const char *addr, uint16_t port,
@@ -485,6 +513,9 @@ int rn_uvenv_init(rn_uvenv *u, uv_loop_t *loop, const char *addr, uint16_t port,
 	u->udp.data = u;
 	uv_timer_init(loop, &u->timer);
 	u->timer.data = u;
+	uv_idle_init(loop, &u->spin);
+	u->spin.data = u;
+	u->spin_open = 1;
 	u->open = 1;
 	rc = uv_udp_bind(&u->udp, (const struct sockaddr *)&ss, 0);
 	if (rc) {
@@ -548,6 +579,11 @@ void rn_uvenv_close(rn_uvenv *u)
 		u->rx_poll_open = 0;
 	}
 	uv_timer_stop(&u->timer);
+	if (u->spin_open) {
+		uv_idle_stop(&u->spin);
+		uv_close((uv_handle_t *)&u->spin, NULL);
+		u->spin_open = 0;
+	}
 	uv_close((uv_handle_t *)&u->udp, NULL);
 	uv_close((uv_handle_t *)&u->timer, NULL);
 }

@@ -89,6 +89,12 @@ typedef struct rn_uvenv {
 	rn_gro *gro;       /* TUN writes coalesced inside a receive batch */
 	int rx_batch;      /* inside a receive batch */
 	int tun_vnet;      /* the TUN device takes a virtio_net_hdr */
+	/* busy polling (uvenv.c): after traffic, the loop keeps polling
+	 * without sleeping for busy_poll_us (0: never) */
+	uv_idle_t spin;
+	int spin_open, spinning;
+	uint32_t busy_poll_us;
+	rn_time spin_until;
 	int open; /* handles initialised and not yet closed */
 	int tun_fd; /* the VPN's TUN device (daemon_vpn.c), or -1 */
 } rn_uvenv;
@@ -113,6 +119,9 @@ void rn_uvenv_deinit(rn_uvenv *u);
  * (the TUN read loop). */
 void rn_uvenv_batch_begin(rn_uvenv *u);
 void rn_uvenv_batch_end(rn_uvenv *u);
+/* Traffic was handled: keep the loop polling, without sleeping, for the
+ * next busy_poll_us (a reply often comes back within it). */
+void rn_uvenv_busy(rn_uvenv *u);
 
 /* Monotonic microseconds. */
 rn_time rn_uvenv_now(void);
