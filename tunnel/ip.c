@@ -45,7 +45,9 @@ static int is_icmp4_error(uint8_t type)
 static int parse4(const uint8_t *p, size_t len, rn_ip *ip)
 {
 	unsigned ihl = (p[0] & 0x0fu) * 4u;
-	if (ihl < RN_IP4_HDR_MIN || len < ihl)
+	if (ihl < RN_IP4_HDR_MIN)
+		return RN_ERR_PROTO;
+	if (len < ihl)
 		return RN_ERR_TRUNC;
 	unsigned total = rd16(p + 2);
 	if (total < ihl || total > len)
@@ -213,6 +215,33 @@ size_t rn_ip_icmp_too_big(uint8_t *out, const uint8_t *pkt, const rn_ip *ip,
 		       : icmp_error(out, pkt, ip, src, 2, 0, mtu);
 }
 
+/* The header of a later fragment: the fixed 20 bytes and the options
+ * whose "copied" bit is set, padded with zeros to 4 bytes. */
+static size_t later_header(const uint8_t *pkt, size_t hl, uint8_t out[60])
+{
+	size_t n = RN_IP4_HDR_MIN;
+	memcpy(out, pkt, RN_IP4_HDR_MIN);
+	for (size_t i = RN_IP4_HDR_MIN; i < hl;) {
+		uint8_t kind = pkt[i];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= hl || pkt[i + 1] < 2 || i + pkt[i + 1] > hl)
+			break;
+		if (kind & 0x80u) {
+			memcpy(out + n, pkt + i, pkt[i + 1]);
+			n += pkt[i + 1];
+		}
+		i += pkt[i + 1];
+	}
+	while (n % 4u)
+		out[n++] = 0;
+	return n;
+}
+
 int rn_ip4_fragment(const uint8_t *pkt, const rn_ip *ip, size_t mtu,
 		    void (*emit)(void *ctx, uint8_t *frag, size_t len),
 		    void *ctx)
@@ -228,17 +257,27 @@ int rn_ip4_fragment(const uint8_t *pkt, const rn_ip *ip, size_t mtu,
 	size_t base = (size_t)(frag0 & 0x1fffu) * 8u;
 	int more0 = (frag0 & 0x2000u) != 0;
 	size_t payload = ip->total_len - hl;
-	for (size_t off = 0; off < payload; off += step) {
-		size_t n = payload - off < step ? payload - off : step;
+	if (base + payload > 65535u)
+		return RN_ERR_INVAL; /* offsets would not fit 13 bits */
+	/* later fragments carry only the options marked "copied" (RFC 791) */
+	uint8_t later[60];
+	size_t later_hl = later_header(pkt, hl, later);
+	for (size_t off = 0; off < payload;) {
+		size_t h = off ? later_hl : hl;
+		const uint8_t *src_h = off ? later : pkt;
+		size_t room = off ? (mtu - h) & ~(size_t)7 : step;
+		size_t n = payload - off < room ? payload - off : room;
 		int more = off + n < payload || more0;
-		memcpy(f, pkt, hl);
-		memcpy(f + hl, pkt + hl + off, n);
-		wr16(f + 2, (uint16_t)(hl + n));
+		memcpy(f, src_h, h);
+		memcpy(f + h, pkt + hl + off, n);
+		f[0] = (uint8_t)(0x40u | (h / 4u));
+		wr16(f + 2, (uint16_t)(h + n));
 		wr16(f + 6, (uint16_t)((more ? 0x2000u : 0u) |
 				       ((base + off) / 8u)));
 		f[10] = f[11] = 0;
-		wr16(f + 10, rn_ip_csum_fold(rn_ip_csum_add(0, f, hl)));
-		emit(ctx, f, hl + n);
+		wr16(f + 10, rn_ip_csum_fold(rn_ip_csum_add(0, f, h)));
+		emit(ctx, f, h + n);
+		off += n;
 	}
 	return 0;
 }

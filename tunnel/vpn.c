@@ -16,6 +16,18 @@
  * Two members that start a handshake at once both complete one; each
  * keeps for sending the session that the member with the smaller ring id
  * initiated and receives on both, as the link layer does.
+ *
+ * A responder's session is *pending* until the first authentic E2E_DATA
+ * arrives on it (the initiator sends one at once, empty if it has nothing
+ * else): only then does it replace the current one for sending. So an
+ * INIT replayed by a relay, which no initiator will complete, costs a
+ * pending slot and never cuts off traffic (as in WireGuard).
+ *
+ * Liveness, also WireGuard's: a member that has sent end to end for
+ * DEAD_MS and heard nothing back starts a new handshake (the other may
+ * have restarted and lost its keys); one that received but sent nothing
+ * for KEEPALIVE_MS sends an empty E2E_DATA, so one-way traffic does not
+ * look dead to its sender.
  */
 #include "vpn.h"
 
@@ -29,8 +41,10 @@
 #include "ip.h"
 
 #define PREV_KEEP_MS 30000u
-#define CROSSING_MS 10000u
-#define SLOT_BYTES (RN_VPN_HEADROOM + RN_IP_MAX + RN_VPN_TAILROOM)
+#define CROSSING_MS  10000u
+#define DEAD_MS      15000u
+#define KEEPALIVE_MS 10000u
+#define SLOT_BYTES   (RN_VPN_HEADROOM + RN_IP_MAX + RN_VPN_TAILROOM)
 
 enum peer_state { P_FREE = 0, P_NEW, P_UP, P_UNREACH };
 
@@ -44,17 +58,20 @@ typedef struct peer {
 	uint8_t vip_len;
 	uint8_t vip[16];
 	rn_id id;
-	uint32_t used_ms;       /* last packet to or from it */
-	uint32_t started_ms;    /* NEW: since; UNREACH: until */
-	uint32_t hs_sent_ms;    /* our last E2E_INIT */
-	uint32_t hs_idx;        /* its index, 0 when none in flight */
+	uint32_t used_ms;    /* last packet to or from it */
+	uint32_t started_ms; /* NEW: since; UNREACH: until */
+	uint32_t hs_sent_ms; /* our last E2E_INIT */
+	uint32_t hs_idx;     /* its index, 0 when none in flight */
 	uint8_t e_sk[32], h_i[32];
 	uint8_t resolving;
-	uint64_t last_ts;       /* newest INIT timestamp accepted */
+	uint64_t last_ts; /* newest INIT timestamp accepted */
 	/* sessions */
-	uint8_t has_cur, cur_mine, has_prev;
+	uint8_t has_cur, cur_mine, has_prev, has_next;
 	uint32_t cur_born_ms, prev_until_ms, prev_idx;
+	uint32_t last_tx_ms, last_rx_ms; /* end-to-end data, either way */
+	uint32_t last_data_ms;           /* received, not a keepalive */
 	rn_e2e_keys cur;
+	rn_e2e_keys next; /* a responder's session, pending (see above) */
 	rn_seal_rx prev_rx;
 	uint8_t peer_vip[16], peer_vip_len; /* from its certificate */
 	/* queue */
@@ -73,7 +90,7 @@ struct rn_vpn {
 	uint8_t vip[16], twin6[16], bcast4[4];
 	uint8_t vip_len, has_bcast;
 	peer *p;
-	uint32_t np;   /* slots in use or not: the table's size (peers_max) */
+	uint32_t np; /* slots in use or not: the table's size (peers_max) */
 	qslot *q;
 	uint8_t *qbuf;
 	int32_t q_free;
@@ -115,7 +132,7 @@ static uint64_t unix_s(const rn_vpn *v, rn_time now)
 
 /* Whether address a (alen bytes) is the member with address vip's. */
 static int addr_is(const rn_vpn *v, const uint8_t *vip, size_t vlen,
-		   const uint8_t *a, size_t alen)
+                   const uint8_t *a, size_t alen)
 {
 	uint8_t t[16];
 	if (alen == vlen)
@@ -129,7 +146,7 @@ static int addr_is(const rn_vpn *v, const uint8_t *vip, size_t vlen,
 
 /* The member key of an address: IPv4 as is, an IPv6 twin as its IPv4. */
 static size_t member_key(const rn_vpn *v, const uint8_t *a, size_t alen,
-			 uint8_t out[16])
+                         uint8_t out[16])
 {
 	if (alen == 16 && rn_ip_twin4(out, v->group_id, a))
 		return 4;
@@ -162,8 +179,8 @@ static void icmp_unreach(rn_vpn *v, const uint8_t *pkt, const rn_ip *ip)
  * headers. */
 static void clamp(rn_vpn *v, uint8_t *pkt, const rn_ip *ip)
 {
-	uint16_t mss = (uint16_t)(RN_VPN_RELAY_IP_MAX -
-				  (ip->version == 4 ? 40 : 60));
+	uint16_t mss =
+	    (uint16_t)(RN_VPN_RELAY_IP_MAX - (ip->version == 4 ? 40 : 60));
 	if (v->s->mss_clamp && rn_ip_clamp_mss(pkt, ip, mss))
 		v->st.mss_clamped++;
 }
@@ -252,6 +269,10 @@ static peer *peer_by_idx(rn_vpn *v, uint32_t idx, rn_seal_rx **rx)
 		*rx = &p->cur.rx;
 		return p;
 	}
+	if (p->has_next && p->next.idx_local == idx) {
+		*rx = &p->next.rx;
+		return p;
+	}
 	if (p->has_prev && p->prev_idx == idx &&
 	    !due(p->prev_until_ms, v->now_ms)) {
 		*rx = &p->prev_rx;
@@ -270,8 +291,8 @@ static void send_init(rn_vpn *v, rn_time now, peer *p)
 	crypto_scalarmult_base(e_pk, p->e_sk);
 	p->hs_idx = fresh_idx(v, p);
 	if (rn_e2e_init_write(&v->ctx, &p->id, p->hs_idx, e_pk,
-			      rn_node_unix_ms(v->node, now), body, sizeof body,
-			      &len, p->h_i))
+	                      rn_node_unix_ms(v->node, now), body, sizeof body,
+	                      &len, p->h_i))
 		return;
 	p->hs_sent_ms = v->now_ms;
 	if (rn_node_route_body(v->node, now, &p->id, 0, body, len) == 0)
@@ -285,9 +306,9 @@ static void start_peer(rn_vpn *v, rn_time now, peer *p)
 	send_init(v, now, p);
 	if (v->dht && !p->resolving) {
 		uint64_t rid = RN_VPN_RID_BIT | (uint64_t)(p - v->p) << 32 |
-			       (uint64_t)p->started_ms;
+		               (uint64_t)p->started_ms;
 		if (rn_dht_get(v->dht, now, rid, "member", p->vip,
-			       p->vip_len) == 0) {
+		               p->vip_len) == 0) {
 			p->resolving = 1;
 			v->st.resolve_sent++;
 		}
@@ -306,8 +327,17 @@ static void relay(rn_vpn *v, rn_time now, peer *p, uint8_t *pkt, size_t len)
 	size_t blen;
 	if (rn_e2e_seal(&p->cur, pkt, len, &body, &blen))
 		return; /* key used up: the rekey is overdue */
-	if (rn_node_route_data(v->node, now, &p->id, body, blen) == 0)
+	p->last_tx_ms = v->now_ms;
+	if (rn_node_route_data(v->node, now, &p->id, body, blen) == 0 && len)
 		v->st.tx_relayed++;
+}
+
+/* An empty E2E_DATA: confirms a new session, or shows we are alive. */
+static void keepalive(rn_vpn *v, rn_time now, peer *p)
+{
+	uint8_t buf[RN_E2E_DATA_HDR + RN_SEAL_TAG_LEN];
+	relay(v, now, p, buf + RN_E2E_DATA_HDR, 0);
+	v->st.keepalives++;
 }
 
 static void relay_frag(void *c, uint8_t *frag, size_t len)
@@ -318,7 +348,7 @@ static void relay_frag(void *c, uint8_t *frag, size_t len)
 
 /* Over the ring end to end, within RN_VPN_RELAY_IP_MAX. */
 static void send_relayed(rn_vpn *v, rn_time now, peer *p, uint8_t *pkt,
-			 size_t len, const rn_ip *ip)
+                         size_t len, const rn_ip *ip)
 {
 	if (len <= RN_VPN_RELAY_IP_MAX) {
 		relay(v, now, p, pkt, len);
@@ -327,13 +357,13 @@ static void send_relayed(rn_vpn *v, rn_time now, peer *p, uint8_t *pkt,
 	if (ip->version == 4 && !ip->df) {
 		relay_ctx r = {v, now, p};
 		if (rn_ip4_fragment(pkt, ip, RN_VPN_RELAY_IP_MAX, relay_frag,
-				    &r) == 0)
+		                    &r) == 0)
 			v->st.fragmented++;
 		return;
 	}
 	uint8_t out[RN_IP_ICMP_MAX];
-	size_t n = rn_ip_icmp_too_big(out, pkt, ip, ip->dst,
-				      RN_VPN_RELAY_IP_MAX);
+	size_t n =
+	    rn_ip_icmp_too_big(out, pkt, ip, ip->dst, RN_VPN_RELAY_IP_MAX);
 	if (n) {
 		v->st.icmp_too_big++;
 		tun_write(v, out, n);
@@ -364,8 +394,8 @@ static int enqueue(rn_vpn *v, peer *p, const uint8_t *pkt, size_t len)
 }
 
 /* One packet to peer p: the first way that works (vpn.h). */
-static void send_to(rn_vpn *v, rn_time now, peer *p, uint8_t *pkt,
-		    size_t len, const rn_ip *ip)
+static void send_to(rn_vpn *v, rn_time now, peer *p, uint8_t *pkt, size_t len,
+                    const rn_ip *ip)
 {
 	p->used_ms = v->now_ms;
 	if (rn_node_send_ip(v->node, now, &p->id, pkt, len) == 0) {
@@ -426,7 +456,7 @@ void rn_vpn_from_tun(rn_vpn *v, rn_time now, uint8_t *pkt, size_t len)
 	len = ip.total_len;
 	clamp(v, pkt, &ip);
 	if (rn_ip_is_multicast(ip.dst, ip.addr_len,
-			       v->has_bcast ? v->bcast4 : NULL)) {
+	                       v->has_bcast ? v->bcast4 : NULL)) {
 		v->st.drop_mcast++;
 		return;
 	}
@@ -445,10 +475,12 @@ void rn_vpn_from_tun(rn_vpn *v, rn_time now, uint8_t *pkt, size_t len)
 
 /* ---- receiving --------------------------------------------------------- */
 
+static void confirm(rn_vpn *v, rn_time now, peer *p);
+
 /* The checks every packet from a member passes (vpn.h), then the TUN.
  * pkt may be changed (MSS clamping). */
 static int deliver(rn_vpn *v, const uint8_t *from_vip, size_t from_len,
-		   uint8_t *pkt, size_t len)
+                   uint8_t *pkt, size_t len)
 {
 	rn_ip ip;
 	if (rn_ip_parse(pkt, len, &ip)) {
@@ -462,7 +494,7 @@ static int deliver(rn_vpn *v, const uint8_t *from_vip, size_t from_len,
 	if (!addr_is(v, v->vip, v->vip_len, ip.dst, ip.addr_len) &&
 	    !(v->s->multicast &&
 	      rn_ip_is_multicast(ip.dst, ip.addr_len,
-				 v->has_bcast ? v->bcast4 : NULL))) {
+	                         v->has_bcast ? v->bcast4 : NULL))) {
 		v->st.drop_dst++;
 		return -1;
 	}
@@ -472,8 +504,8 @@ static int deliver(rn_vpn *v, const uint8_t *from_vip, size_t from_len,
 }
 
 static void on_ip(void *ctx, rn_time now, const rn_id *peer_id,
-		  const uint8_t *peer_vip, size_t peer_vip_len,
-		  const uint8_t *pkt, size_t len)
+                  const uint8_t *peer_vip, size_t peer_vip_len,
+                  const uint8_t *pkt, size_t len)
 {
 	rn_vpn *v = ctx;
 	uint8_t copy[RN_IP_MAX];
@@ -484,12 +516,12 @@ static void on_ip(void *ctx, rn_time now, const rn_id *peer_id,
 		pkt = copy;
 	}
 	if (deliver(v, peer_vip, peer_vip_len, (uint8_t *)(uintptr_t)pkt,
-		    len) == 0)
+	            len) == 0)
 		v->st.rx_direct++;
 }
 
-static void on_data(rn_vpn *v, const rn_id *src, const uint8_t *body,
-		    size_t len)
+static void on_data(rn_vpn *v, rn_time now, const rn_id *src,
+                    const uint8_t *body, size_t len)
 {
 	uint8_t out[RN_IP_MAX];
 	size_t n;
@@ -500,14 +532,20 @@ static void on_data(rn_vpn *v, const rn_id *src, const uint8_t *body,
 		v->st.drop_e2e++;
 		return;
 	}
+	p->last_rx_ms = v->now_ms;
+	if (rx == &p->next.rx && p->has_next)
+		confirm(v, now, p);
+	if (n == 0)
+		return; /* a keepalive: answers nothing, keeps nothing alive */
 	p->used_ms = v->now_ms;
+	p->last_data_ms = v->now_ms;
 	if (deliver(v, p->peer_vip, p->peer_vip_len, out, n) == 0)
 		v->st.rx_relayed++;
 }
 
-/* Makes k the peer's session (vpn.c's design comment: crossings). */
-static void install(rn_vpn *v, peer *p, const rn_e2e_keys *k, int mine,
-		    const rn_cert *cert)
+/* Makes k the peer's session for sending, or, when it loses a crossing
+ * (vpn.c's design comment), one to receive on only. */
+static void install(rn_vpn *v, peer *p, const rn_e2e_keys *k, int mine)
 {
 	const rn_id *self = &v->ctx.self;
 	int keep_cur = 0;
@@ -533,14 +571,24 @@ static void install(rn_vpn *v, peer *p, const rn_e2e_keys *k, int mine,
 		p->cur_born_ms = v->now_ms;
 		p->has_cur = 1;
 	}
-	memcpy(p->peer_vip, cert->vip, cert->vip_len);
-	p->peer_vip_len = cert->vip_len;
 	p->state = P_UP;
+	p->last_rx_ms = v->now_ms; /* the handshake was heard */
 	v->st.hs_up++;
 }
 
+/* The first authentic data on the pending session: it is real. */
+static void confirm(rn_vpn *v, rn_time now, peer *p)
+{
+	rn_e2e_keys k = p->next;
+	p->has_next = 0;
+	sodium_memzero(&p->next, sizeof p->next);
+	install(v, p, &k, 0);
+	sodium_memzero(&k, sizeof k);
+	flush(v, now, p);
+}
+
 static void on_init(rn_vpn *v, rn_time now, const rn_id *src,
-		    const uint8_t *body, size_t len)
+                    const uint8_t *body, size_t len)
 {
 	rn_e2e_hs m;
 	rn_cert cert;
@@ -567,20 +615,22 @@ static void on_init(rn_vpn *v, rn_time now, const rn_id *src,
 		return;
 	rn_node_random(v->node, e_sk, sizeof e_sk);
 	if (rn_e2e_resp_write(&v->ctx, &m, h_i, fresh_idx(v, p), e_sk, out,
-			      sizeof out, &n, &k) == 0 &&
+	                      sizeof out, &n, &k) == 0 &&
 	    rn_node_route_body(v->node, now, src, 0, out, n) == 0) {
 		v->st.hs_resp_sent++;
 		p->last_ts = m.ts_ms;
 		p->used_ms = v->now_ms;
-		install(v, p, &k, 0, &cert);
-		flush(v, now, p);
+		p->next = k; /* pending until the initiator's first data */
+		p->has_next = 1;
+		memcpy(p->peer_vip, cert.vip, cert.vip_len);
+		p->peer_vip_len = cert.vip_len;
 	}
 	sodium_memzero(e_sk, sizeof e_sk);
 	sodium_memzero(&k, sizeof k);
 }
 
 static void on_resp(rn_vpn *v, rn_time now, const rn_id *src,
-		    const uint8_t *body, size_t len)
+                    const uint8_t *body, size_t len)
 {
 	rn_e2e_hs m;
 	rn_cert cert;
@@ -595,27 +645,31 @@ static void on_resp(rn_vpn *v, rn_time now, const rn_id *src,
 	(void)unused;
 	if (!p || p->state == P_FREE || p->hs_idx != m.idx_i ||
 	    rn_id_cmp(src, &p->id) != 0 ||
-	    rn_e2e_resp_check(&v->ctx, src, &m, unix_s(v, now), p->h_i,
-			      p->e_sk, &cert, &k)) {
+	    rn_e2e_resp_check(&v->ctx, src, &m, unix_s(v, now), p->h_i, p->e_sk,
+	                      &cert, &k)) {
 		v->st.hs_refused++;
 		return;
 	}
 	p->hs_idx = 0;
 	sodium_memzero(p->e_sk, sizeof p->e_sk);
-	install(v, p, &k, 1, &cert);
+	memcpy(p->peer_vip, cert.vip, cert.vip_len);
+	p->peer_vip_len = cert.vip_len;
+	install(v, p, &k, 1);
 	sodium_memzero(&k, sizeof k);
+	if (p->cur_mine)
+		keepalive(v, now, p); /* confirms it to the responder */
 	flush(v, now, p);
 }
 
 static void on_routed(void *ctx, rn_time now, const rn_id *src,
-		      const uint8_t *body, size_t len, uint8_t hops)
+                      const uint8_t *body, size_t len, uint8_t hops)
 {
 	rn_vpn *v = ctx;
 	unsigned type = len > 1 ? body[1] : 0;
 	v->now_ms = rn_node_now_ms(v->node, now);
 	switch (type) {
 	case RN_E2E_DATA:
-		on_data(v, src, body, len);
+		on_data(v, now, src, body, len);
 		break;
 	case RN_E2E_INIT:
 		on_init(v, now, src, body, len);
@@ -626,7 +680,7 @@ static void on_routed(void *ctx, rn_time now, const rn_id *src,
 	default:
 		if (v->below && v->below->on_routed)
 			v->below->on_routed(v->below->ctx, now, src, body, len,
-					    hops);
+			                    hops);
 		break;
 	}
 }
@@ -641,8 +695,8 @@ void rn_vpn_on_dht_result(rn_vpn *v, rn_time now, const rn_dht_result *r)
 	if (p->state == P_FREE || (uint32_t)r->rid != p->started_ms)
 		return; /* the entry was reused since */
 	p->resolving = 0;
-	int none = r->status == RN_ERR_NOTFOUND ||
-		   (r->status == 0 && r->n_recs == 0);
+	int none =
+	    r->status == RN_ERR_NOTFOUND || (r->status == 0 && r->n_recs == 0);
 	if (none && p->state == P_NEW) {
 		v->st.resolve_none++;
 		set_unreach(v, p);
@@ -690,10 +744,26 @@ static uint32_t peer_tick(rn_vpn *v, rn_time now, peer *p, uint32_t next)
 			p->started_ms = t;
 			return next;
 		}
-		if (age >= due_ms && (p->hs_idx == 0 ||
-				      due(p->hs_sent_ms + s->hs_retry_ms, t)))
+		int rekey = age >= due_ms;
+		/* sending for DEAD_MS into silence: the other may have lost
+		 * its keys (restarted) */
+		int dead = !due(p->last_tx_ms + 1000u, t) &&
+		           due(p->last_rx_ms + DEAD_MS, t);
+		if ((rekey || dead) &&
+		    (p->hs_idx == 0 || due(p->hs_sent_ms + s->hs_retry_ms, t)))
 			send_init(v, now, p);
+		/* data heard lately, silent ourselves: show we are alive
+		 * (a keepalive received never calls for one: no ping-pong) */
+		if (p->last_data_ms &&
+		    !due(p->last_data_ms + KEEPALIVE_MS, t) &&
+		    due(p->last_tx_ms + KEEPALIVE_MS, t) &&
+		    (int32_t)(p->last_data_ms - p->last_tx_ms) > 0)
+			keepalive(v, now, p);
 		next = min_ms(next, p->cur_born_ms + due_ms);
+		if (!due(p->last_tx_ms + DEAD_MS, t) ||
+		    !due(p->last_data_ms + KEEPALIVE_MS, t))
+			next =
+			    min_ms(next, t + 1000u); /* traffic: look each s */
 		if (p->hs_idx)
 			next = min_ms(next, p->hs_sent_ms + s->hs_retry_ms);
 		return next;
@@ -703,8 +773,7 @@ static uint32_t peer_tick(rn_vpn *v, rn_time now, peer *p, uint32_t next)
 	}
 }
 
-static uint32_t tick(void *ctx, rn_time now, uint32_t now_ms,
-		     int near_changed)
+static uint32_t tick(void *ctx, rn_time now, uint32_t now_ms, int near_changed)
 {
 	rn_vpn *v = ctx;
 	uint32_t next = now_ms + 60000u;
@@ -714,15 +783,15 @@ static uint32_t tick(void *ctx, rn_time now, uint32_t now_ms,
 			next = peer_tick(v, now, &v->p[i], next);
 	if (v->below && v->below->tick)
 		next = min_ms(next, v->below->tick(v->below->ctx, now, now_ms,
-						   near_changed));
+		                                   near_changed));
 	return next;
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
 
 rn_vpn *rn_vpn_new(rn_node *node, rn_dht *dht, const rn_vpn_settings *s,
-		   const uint8_t group_id[32], const uint8_t group_pk[32],
-		   const rn_ident *ident, const uint8_t *vip, size_t vip_len)
+                   const uint8_t group_id[32], const uint8_t group_pk[32],
+                   const rn_ident *ident, const uint8_t *vip, size_t vip_len)
 {
 	if ((vip_len != 4 && vip_len != 16) || !s->peers_max ||
 	    s->peers_max > 0xfffe || !ident)
@@ -732,7 +801,8 @@ rn_vpn *rn_vpn_new(rn_node *node, rn_dht *dht, const rn_vpn_settings *s,
 		return NULL;
 	v->p = calloc(s->peers_max, sizeof *v->p);
 	v->q = calloc(s->queue_max ? s->queue_max : 1, sizeof *v->q);
-	v->qbuf = malloc((size_t)(s->queue_max ? s->queue_max : 1) * SLOT_BYTES);
+	v->qbuf =
+	    malloc((size_t)(s->queue_max ? s->queue_max : 1) * SLOT_BYTES);
 	if (!v->p || !v->q || !v->qbuf) {
 		free(v->p);
 		free(v->q);
@@ -757,8 +827,8 @@ rn_vpn *rn_vpn_new(rn_node *node, rn_dht *dht, const rn_vpn_settings *s,
 		rn_ip_twin6(v->twin6, group_id, vip);
 		if (s->prefix4_len && s->prefix4_len < 31) {
 			uint32_t a = (uint32_t)vip[0] << 24 |
-				     (uint32_t)vip[1] << 16 |
-				     (uint32_t)vip[2] << 8 | vip[3];
+			             (uint32_t)vip[1] << 16 |
+			             (uint32_t)vip[2] << 8 | vip[3];
 			a |= 0xffffffffu >> s->prefix4_len;
 			for (int i = 0; i < 4; i++)
 				v->bcast4[i] = (uint8_t)(a >> (24 - 8 * i));
@@ -792,7 +862,7 @@ void rn_vpn_free(rn_vpn *v)
 }
 
 void rn_vpn_addrs(const rn_vpn *v, uint8_t vip[16], size_t *vip_len,
-		  uint8_t twin6[16])
+                  uint8_t twin6[16])
 {
 	memset(vip, 0, 16);
 	memcpy(vip, v->vip, v->vip_len);

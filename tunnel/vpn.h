@@ -95,6 +95,7 @@ typedef struct rn_vpn_stats {
 	uint64_t hs_refused;      /* INIT or RESP that failed a check */
 	uint64_t resolve_sent, resolve_none;
 	uint64_t mss_clamped;     /* TCP SYNs whose MSS was lowered */
+	uint64_t keepalives;      /* empty E2E_DATA sent */
 } rn_vpn_stats;
 
 /* Every field of rn_vpn_stats, in order, for code that lists them. */
@@ -104,7 +105,8 @@ typedef struct rn_vpn_stats {
 	X(drop_queue_full) X(drop_peers_full) X(drop_spoof) X(drop_dst)        \
 	X(drop_rx_bad) X(drop_e2e) X(drop_unreach) X(icmp_unreach)             \
 	X(icmp_too_big) X(fragmented) X(hs_init_sent) X(hs_resp_sent)          \
-	X(hs_up) X(hs_refused) X(resolve_sent) X(resolve_none) X(mss_clamped)
+	X(hs_up) X(hs_refused) X(resolve_sent) X(resolve_none) X(mss_clamped) \
+	X(keepalives)
 
 typedef struct rn_vpn rn_vpn;
 

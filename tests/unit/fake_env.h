@@ -9,7 +9,11 @@
  * - deterministic random bytes per node (splitmix64 seeded from the test
  *   seed and the node index);
  * - every sent datagram is decoded on capture and counted per sender and
- *   type; one that does not decode or is too large is counted in bad_sends;
+ *   type; one that does not decode or is too large is counted in bad_sends:
+ *   overlay messages and handshakes up to RN_DGRAM_MAX, sealed DATA (which
+ *   may carry an IP packet, tunnel/) up to RN_WIRE_MAX;
+ * - packets written to each node's TUN (env->tun_write) are counted, and
+ *   the last FAKE_TUN_KEEP of them kept (fake_tun_last);
  * - events (env->event) are recorded with the index of the emitting node.
  * Everything lives in one heap-allocated fake_world: no globals.
  */
@@ -34,6 +38,8 @@
 #define FAKE_HOP_US 2000u /* clock advance per delivered datagram */
 #define FAKE_PORT 4000
 #define FAKE_TYPES (RN_MSG_FAR_HINTS + 1)
+#define FAKE_TUN_KEEP 8        /* packets kept per node's TUN */
+#define FAKE_TUN_PKT_MAX 1500  /* larger TUN writes: tun_oversize */
 
 typedef struct fake_world fake_world;
 
@@ -48,8 +54,13 @@ typedef struct fake_send {
 	uint32_t from;
 	rn_ep to;
 	uint16_t len;
-	uint8_t data[RN_DGRAM_MAX];
+	uint8_t data[RN_WIRE_MAX];
 } fake_send;
+
+typedef struct fake_tun_pkt {
+	uint16_t len;
+	uint8_t data[FAKE_TUN_PKT_MAX];
+} fake_tun_pkt;
 
 typedef struct fake_event {
 	uint32_t node;
@@ -84,6 +95,11 @@ struct fake_world {
 	rn_id trace_id[RN_TRACE_HOPS_MAX];
 	uint16_t trace_rtt[RN_TRACE_HOPS_MAX];
 	uint64_t log_lines;
+	/* TUN writes: per node, a count and the last FAKE_TUN_KEEP packets
+	 * (a ring, slot count % FAKE_TUN_KEEP is the next) */
+	uint64_t tun_count[FAKE_NODES_MAX];
+	fake_tun_pkt tun[FAKE_NODES_MAX][FAKE_TUN_KEEP];
+	uint64_t tun_oversize;
 };
 
 static inline void fake_send_cb(void *vctx, const rn_ep *to, const uint8_t *buf,
@@ -94,9 +110,10 @@ static inline void fake_send_cb(void *vctx, const rn_ep *to, const uint8_t *buf,
 	rn_msg m;
 	w->sends++;
 	/* crypto real: handshakes and sealed datagrams, counted as type 0 */
-	int sealed = w->settings.crypto == RN_CRYPTO_REAL && len >= 1 &&
-		     (buf[0] == RN_HS_DATA || rn_hs_is_handshake(buf, len));
-	if (len > RN_DGRAM_MAX ||
+	int real = w->settings.crypto == RN_CRYPTO_REAL && len >= 1;
+	int data = real && buf[0] == RN_HS_DATA;
+	int sealed = data || (real && rn_hs_is_handshake(buf, len));
+	if (len > (data ? RN_WIRE_MAX : RN_DGRAM_MAX) ||
 	    (!sealed && (rn_msg_decode(&w->zone, buf, len, &m) != 0 ||
 			 m.type >= FAKE_TYPES))) {
 		w->bad_sends++;
@@ -114,11 +131,28 @@ static inline void fake_send_cb(void *vctx, const rn_ep *to, const uint8_t *buf,
 	memcpy(s->data, buf, len);
 }
 
-static inline void fake_tun_write_cb(void *ctx, const uint8_t *p, size_t n)
+static inline void fake_tun_write_cb(void *vctx, const uint8_t *p, size_t n)
 {
-	(void)ctx;
-	(void)p;
-	(void)n;
+	fake_ctx *c = vctx;
+	fake_world *w = c->w;
+	if (n > FAKE_TUN_PKT_MAX) {
+		w->tun_oversize++;
+		return;
+	}
+	fake_tun_pkt *t = &w->tun[c->idx][w->tun_count[c->idx]++ % FAKE_TUN_KEEP];
+	t->len = (uint16_t)n;
+	memcpy(t->data, p, n);
+}
+
+/* The back-th latest packet written to node i's TUN (0: the last one), or
+ * NULL if there is no such packet kept. */
+static inline const fake_tun_pkt *fake_tun_last(const fake_world *w,
+						uint32_t i, uint64_t back)
+{
+	uint64_t n = w->tun_count[i];
+	if (back >= n || back >= FAKE_TUN_KEEP)
+		return NULL;
+	return &w->tun[i][(n - 1 - back) % FAKE_TUN_KEEP];
 }
 
 static inline void fake_set_deadline_cb(void *vctx, rn_time t)
