@@ -248,7 +248,7 @@ static const char *one_file_arg(int argc, char **argv, const char *cmd,
 
 static int group_id(int argc, char **argv)
 {
-	int code;
+	int code = RN_CLI_FAIL;
 	const char *path =
 	    one_file_arg(argc, argv, "group id", group_help, &code);
 	if (!path)
@@ -339,7 +339,7 @@ static int key_new(int argc, char **argv)
 
 static int key_pub(int argc, char **argv)
 {
-	int code;
+	int code = RN_CLI_FAIL;
 	const char *path = one_file_arg(argc, argv, "key pub", key_help, &code);
 	if (!path)
 		return code;
