@@ -200,3 +200,27 @@ int rn_seal_decrypt(rn_seal_rx *rx, uint64_t counter, const uint8_t *ad,
 	*out_len = (size_t)mlen;
 	return 0;
 }
+
+int rn_seal_derive(uint8_t k1[RN_SEAL_KEY_LEN], uint8_t k2[RN_SEAL_KEY_LEN],
+                   const char *label, const uint8_t h_i[32],
+                   const uint8_t h_r[32], const uint8_t e_sk[RN_DH_LEN],
+                   const uint8_t e_pk[RN_DH_LEN])
+{
+	uint8_t ck[32], dh[RN_DH_LEN];
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	crypto_generichash_update(&h, (const uint8_t *)label, strlen(label));
+	crypto_generichash_update(&h, h_i, 32);
+	crypto_generichash_update(&h, h_r, 32);
+	crypto_generichash_final(&h, ck, 32);
+	int rc = rn_dh(dh, e_sk, e_pk);
+	if (rc == 0)
+		rn_kdf(k1, k2, ck, dh, sizeof dh);
+	else {
+		sodium_memzero(k1, RN_SEAL_KEY_LEN);
+		sodium_memzero(k2, RN_SEAL_KEY_LEN);
+	}
+	sodium_memzero(dh, sizeof dh);
+	sodium_memzero(ck, sizeof ck);
+	return rc;
+}

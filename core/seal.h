@@ -72,6 +72,16 @@ void rn_kdf(uint8_t out1[RN_KDF_LEN], uint8_t out2[RN_KDF_LEN],
 int rn_dh(uint8_t out[RN_DH_LEN], const uint8_t sk[RN_DH_LEN],
           const uint8_t pk[RN_DH_LEN]);
 
+/* The two keys of a SIGMA-style handshake (overlay/sec.c, tunnel/e2e.c):
+ *     ck = BLAKE2b-256(label || h_i || h_r)
+ *     (k1, k2) = rn_kdf(ck, X25519(e_sk, e_pk))
+ * label names the protocol ("ringnet keys v1"). RN_ERR_BADKEY (keys
+ * zeroed) when the peer's ephemeral is of small order. */
+int rn_seal_derive(uint8_t k1[RN_SEAL_KEY_LEN], uint8_t k2[RN_SEAL_KEY_LEN],
+                   const char *label, const uint8_t h_i[32],
+                   const uint8_t h_r[32], const uint8_t e_sk[RN_DH_LEN],
+                   const uint8_t e_pk[RN_DH_LEN]);
+
 void rn_replay_init(rn_replay *w);
 /* 0 if counter is new and inside the window, else RN_ERR_REPLAY. Changes
  * nothing. */

@@ -60,18 +60,8 @@ static int derive(uint8_t k_ir[32], uint8_t k_ri[32], const uint8_t h_i[32],
 		  const uint8_t h_r[32], const uint8_t e_sk[32],
 		  const uint8_t e_pk[32])
 {
-	crypto_generichash_state h;
-	uint8_t ck[32], dh[RN_DH_LEN];
-	label(&h, "ringnet e2e keys v1");
-	crypto_generichash_update(&h, h_i, 32);
-	crypto_generichash_update(&h, h_r, 32);
-	crypto_generichash_final(&h, ck, 32);
-	int rc = rn_dh(dh, e_sk, e_pk);
-	if (rc == 0)
-		rn_kdf(k_ir, k_ri, ck, dh, sizeof dh);
-	sodium_memzero(dh, sizeof dh);
-	sodium_memzero(ck, sizeof ck);
-	return rc;
+	return rn_seal_derive(k_ir, k_ri, "ringnet e2e keys v1", h_i, h_r,
+			      e_sk, e_pk);
 }
 
 static void keys_init(rn_e2e_keys *k, const uint8_t tx[32],

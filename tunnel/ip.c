@@ -215,27 +215,29 @@ size_t rn_ip_icmp_too_big(uint8_t *out, const uint8_t *pkt, const rn_ip *ip,
 		       : icmp_error(out, pkt, ip, src, 2, 0, mtu);
 }
 
+/* The next option of an IPv4 or TCP header's option list h[*i..end):
+ * both are kind, length, data, with the one-byte NOP (1) skipped and
+ * End (0) or a malformed length ending the list. 1 with *i on it, else 0. */
+static int next_option(const uint8_t *h, size_t end, size_t *i)
+{
+	while (*i < end && h[*i] == 1)
+		(*i)++;
+	return *i + 1 < end && h[*i] != 0 && h[*i + 1] >= 2 &&
+	       *i + h[*i + 1] <= end;
+}
+
 /* The header of a later fragment: the fixed 20 bytes and the options
  * whose "copied" bit is set, padded with zeros to 4 bytes. */
 static size_t later_header(const uint8_t *pkt, size_t hl, uint8_t out[60])
 {
 	size_t n = RN_IP4_HDR_MIN;
 	memcpy(out, pkt, RN_IP4_HDR_MIN);
-	for (size_t i = RN_IP4_HDR_MIN; i < hl;) {
-		uint8_t kind = pkt[i];
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= hl || pkt[i + 1] < 2 || i + pkt[i + 1] > hl)
-			break;
-		if (kind & 0x80u) {
+	for (size_t i = RN_IP4_HDR_MIN; next_option(pkt, hl, &i);
+	     i += pkt[i + 1]) {
+		if (pkt[i] & 0x80u) { /* copied */
 			memcpy(out + n, pkt + i, pkt[i + 1]);
 			n += pkt[i + 1];
 		}
-		i += pkt[i + 1];
 	}
 	while (n % 4u)
 		out[n++] = 0;
@@ -291,17 +293,8 @@ int rn_ip_clamp_mss(uint8_t *pkt, const rn_ip *ip, uint16_t mss_max)
 	size_t thl = (size_t)(t[12] >> 4) * 4u;
 	if (!(t[13] & 0x02u) || thl < 20 || ip->hdr_len + thl > ip->total_len)
 		return 0;
-	for (size_t i = 20; i < thl;) {
-		uint8_t kind = t[i];
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= thl || t[i + 1] < 2 || i + t[i + 1] > thl)
-			break;
-		if (kind == 2 && t[i + 1] == 4) {
+	for (size_t i = 20; next_option(t, thl, &i); i += t[i + 1]) {
+		if (t[i] == 2 && t[i + 1] == 4) {
 			uint16_t old = rd16(t + i + 2);
 			if (old <= mss_max)
 				return 0;
@@ -315,7 +308,6 @@ int rn_ip_clamp_mss(uint8_t *pkt, const rn_ip *ip, uint16_t mss_max)
 			wr16(t + 16, (uint16_t)~s);
 			return 1;
 		}
-		i += t[i + 1];
 	}
 	return 0;
 }
