@@ -20,7 +20,7 @@
  *     multicast = no                   ; accept multicast from members
  *     mss_clamp = no                   ; clamp TCP SYNs to the relay MTU
  *     offload   = yes                  ; TSO/GRO on the TUN, UDP GSO/GRO
- *     busy_poll = 100                  ; us of polling after traffic
+ *     busy_poll = 0                    ; us of polling after traffic
  *
  * Relative paths are taken relative to the directory of the configuration
  * file, so a directory of files can be moved as a whole. Every error is one
@@ -47,7 +47,7 @@
 #define RN_CONFIG_TUN_MTU_MIN         1280  /* IPv6's minimum */
 #define RN_CONFIG_TUN_MTU_MAX         1443  /* RN_IP_MAX: a 1500 link */
 #define RN_CONFIG_IFNAME_MAX          16    /* IFNAMSIZ, with its NUL */
-#define RN_CONFIG_BUSY_POLL_DEFAULT   100   /* us; docs/vpn.md section 5 */
+#define RN_CONFIG_BUSY_POLL_DEFAULT   0     /* us; docs/vpn.md section 5 */
 #define RN_CONFIG_BUSY_POLL_MAX       10000
 
 typedef struct rn_config {

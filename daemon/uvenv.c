@@ -121,11 +121,17 @@ static int peer_victim(const rn_uvenv *u, rn_time now, uint32_t *idx)
 
 static rn_uvenv_peer *peer_get(rn_uvenv *u, const rn_ep *ep, rn_time now)
 {
+	/* a bulk flow sends to (and hears from) one peer packet after packet */
+	if (u->peer_last < u->n_peers && rn_ep_eq(&u->peers[u->peer_last].ep, ep))
+		return &u->peers[u->peer_last];
 	uint64_t key = ep_key(ep), v;
 	uint32_t idx;
 	if (rn_map_get(&u->peer_index, key, &v) == 0) {
 		rn_uvenv_peer *p = &u->peers[v - 1];
-		return rn_ep_eq(&p->ep, ep) ? p : NULL; /* 2^-64: not counted */
+		if (!rn_ep_eq(&p->ep, ep))
+			return NULL; /* 2^-64: not counted */
+		u->peer_last = (uint32_t)(v - 1);
+		return p;
 	}
 	if (u->n_peers < RN_DAEMON_PEERS_MAX) {
 		idx = u->n_peers;

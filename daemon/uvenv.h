@@ -82,6 +82,7 @@ typedef struct rn_uvenv {
 	rn_map peer_index; /* endpoint hash -> index into peers + 1 */
 	rn_uvenv_peer *peers;
 	uint32_t n_peers;
+	uint32_t peer_last; /* index peer_get found last (uvenv.c) */
 	uint8_t *rbuf; /* RN_UVENV_RECV_BYTES */
 	uv_poll_t rx_poll; /* on rx_fd, a dup of the socket (uvenv.c) */
 	int rx_fd, rx_poll_open;

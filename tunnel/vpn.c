@@ -91,6 +91,7 @@ struct rn_vpn {
 	uint8_t vip_len, has_bcast;
 	peer *p;
 	uint32_t np; /* slots in use or not: the table's size (peers_max) */
+	uint32_t last; /* the entry peer_find found last */
 	qslot *q;
 	uint8_t *qbuf;
 	int32_t q_free;
@@ -187,12 +188,23 @@ static void clamp(rn_vpn *v, uint8_t *pkt, const rn_ip *ip)
 
 /* ---- peers ------------------------------------------------------------- */
 
+static int peer_is(const peer *p, const uint8_t *key, size_t klen)
+{
+	return p->state != P_FREE && p->vip_len == klen &&
+	       memcmp(p->vip, key, klen) == 0;
+}
+
+/* The entry for key: the last one found first (a bulk flow asks for the
+ * same one packet after packet), else a scan of the table. */
 static peer *peer_find(rn_vpn *v, const uint8_t *key, size_t klen)
 {
+	if (v->last < v->np && peer_is(&v->p[v->last], key, klen))
+		return &v->p[v->last];
 	for (uint32_t i = 0; i < v->np; i++)
-		if (v->p[i].state != P_FREE && v->p[i].vip_len == klen &&
-		    memcmp(v->p[i].vip, key, klen) == 0)
+		if (peer_is(&v->p[i], key, klen)) {
+			v->last = i;
 			return &v->p[i];
+		}
 	return NULL;
 }
 

@@ -214,10 +214,11 @@ static void test_tun(void **state)
 	assert_int_equal(c.tun_prefix[0], 10);
 	assert_int_equal(c.tun_prefix[1], 77);
 	assert_int_equal(c.tun_multicast, 1);
-	assert_int_equal(c.tun_busy_poll_us, 100);
-	load_ok("[node]\n" REQUIRED "[tun]\noffload = no\nbusy_poll = 0\n", &c);
-	assert_int_equal(c.tun_offload, 0);
 	assert_int_equal(c.tun_busy_poll_us, 0);
+	load_ok("[node]\n" REQUIRED "[tun]\noffload = no\nbusy_poll = 50\n",
+	        &c);
+	assert_int_equal(c.tun_offload, 0);
+	assert_int_equal(c.tun_busy_poll_us, 50);
 	expect_error("[node]\n" REQUIRED "[tun]\nmtu = 1279\n", 6, "bad mtu");
 	expect_error("[node]\n" REQUIRED "[tun]\nmtu = 1444\n", 6, "bad mtu");
 	expect_error("[node]\n" REQUIRED "[tun]\nprefix = 10.77.0.1/16\n", 6,
