@@ -22,6 +22,7 @@
 
 #include "test_util.h"
 
+#include "core/cert.h"
 #include "core/env.h"
 #include "core/ep.h"
 #include "core/log.h"
@@ -228,6 +229,25 @@ static inline fake_world *fake_world_new(uint64_t seed)
 	trng_bytes(&g, w->group, sizeof w->group);
 	w->now = RN_MS(1000000); /* an arbitrary non-zero origin */
 	return w;
+}
+
+/* The real suite (crypto real) for w's nodes: a group key pair from the
+ * test seed (its secret into group_sk, for issuing certificates), the
+ * ring's group id derived from it, and a wall clock of 2026-06-01. 0 or
+ * -1. The caller sets its other settings itself. */
+static inline int fake_real_group(fake_world *w,
+				  uint8_t group_sk[RN_SIGN_SK_LEN])
+{
+	uint8_t seed[RN_KEY_SEED_LEN];
+	trng g;
+	w->settings.crypto = RN_CRYPTO_REAL;
+	w->sh.unix_offset_ms = 1780272000000ll - (int64_t)(w->now / 1000u);
+	trng_init(&g, rn_test_seed() ^ 0x6b6579ull);
+	trng_bytes(&g, seed, sizeof seed);
+	if (rn_group_keypair(w->sh.group_pk, group_sk, seed))
+		return -1;
+	rn_group_id(w->group, w->sh.group_pk); /* ids follow the real group */
+	return 0;
 }
 
 static inline void fake_world_free(fake_world *w)

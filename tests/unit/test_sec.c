@@ -34,16 +34,8 @@ static int setup(void **state)
 		free(f);
 		return -1;
 	}
-	fake_world *w = f->w;
-	w->settings.crypto = RN_CRYPTO_REAL;
-	w->sh.unix_offset_ms = 1780272000000ll - (int64_t)(w->now / 1000u);
-	uint8_t seed[RN_KEY_SEED_LEN];
-	trng g;
-	trng_init(&g, rn_test_seed() ^ 0x6b6579ull);
-	trng_bytes(&g, seed, sizeof seed);
-	if (rn_group_keypair(w->sh.group_pk, f->group_sk, seed))
+	if (fake_real_group(f->w, f->group_sk))
 		return -1;
-	rn_group_id(w->group, w->sh.group_pk); /* ids follow the real group */
 	*state = f;
 	return 0;
 }

@@ -328,17 +328,10 @@ static int setup(void **state)
 		return -1;
 	}
 	fake_world *w = f->w;
-	w->settings.crypto = RN_CRYPTO_REAL;
 	w->settings.near_k = 2;
 	w->settings.far_kind = RN_FAR_NONE;
-	w->sh.unix_offset_ms = 1780272000000ll - (int64_t)(w->now / 1000u);
-	uint8_t seed[RN_KEY_SEED_LEN];
-	trng g;
-	trng_init(&g, rn_test_seed() ^ 0x6b6579ull);
-	trng_bytes(&g, seed, sizeof seed);
-	if (rn_group_keypair(w->sh.group_pk, f->group_sk, seed))
+	if (fake_real_group(w, f->group_sk))
 		return -1;
-	rn_group_id(w->group, w->sh.group_pk);
 	rn_dht_settings_default(&f->ds);
 	f->ds.replicas = 3;
 	rn_vpn_settings_default(&f->vs);
