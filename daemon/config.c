@@ -276,13 +276,22 @@ static void set_log_level(parse *p, const char *v)
 }
 
 /* dht_ttl = SECONDS, decimal, RN_CONFIG_DHT_TTL_MIN..MAX. */
-static void set_dht_ttl(parse *p, const char *v)
+/* A decimal number of at most 9 digits within [lo, hi]: 1 and *out, or 0
+ * (the caller reports the error in its own words). */
+static int uint_in(const char *v, unsigned long lo, unsigned long hi,
+                   unsigned long *out)
 {
 	size_t n = strlen(v);
-	unsigned long s = 0;
-	if (n > 0 && n <= 9 && strspn(v, "0123456789") == n)
-		s = strtoul(v, NULL, 10);
-	if (s < RN_CONFIG_DHT_TTL_MIN || s > RN_CONFIG_DHT_TTL_MAX) {
+	if (n == 0 || n > 9 || strspn(v, "0123456789") != n)
+		return 0;
+	*out = strtoul(v, NULL, 10);
+	return *out >= lo && *out <= hi;
+}
+
+static void set_dht_ttl(parse *p, const char *v)
+{
+	unsigned long s;
+	if (!uint_in(v, RN_CONFIG_DHT_TTL_MIN, RN_CONFIG_DHT_TTL_MAX, &s)) {
 		fail_at(p, p->line,
 		        "bad dht_ttl '%s': give whole seconds from %d to %d, "
 		        "e.g. dht_ttl = %d",
@@ -416,11 +425,8 @@ static void set_tun_device(parse *p, const char *v)
 
 static void set_tun_mtu(parse *p, const char *v)
 {
-	size_t n = strlen(v);
-	unsigned long m = 0;
-	if (n > 0 && n <= 5 && strspn(v, "0123456789") == n)
-		m = strtoul(v, NULL, 10);
-	if (m < RN_CONFIG_TUN_MTU_MIN || m > RN_CONFIG_TUN_MTU_MAX) {
+	unsigned long m;
+	if (!uint_in(v, RN_CONFIG_TUN_MTU_MIN, RN_CONFIG_TUN_MTU_MAX, &m)) {
 		fail_at(p, p->line,
 		        "bad mtu '%s': give bytes from %d to %d, e.g. mtu = %d",
 		        v, RN_CONFIG_TUN_MTU_MIN, RN_CONFIG_TUN_MTU_MAX,
@@ -468,11 +474,8 @@ static void set_yes_no(parse *p, const char *name, const char *v, int *out)
 
 static void set_busy_poll(parse *p, const char *v)
 {
-	size_t n = strlen(v);
-	unsigned long us = RN_CONFIG_BUSY_POLL_MAX + 1ul;
-	if (n > 0 && n <= 6 && strspn(v, "0123456789") == n)
-		us = strtoul(v, NULL, 10);
-	if (us > RN_CONFIG_BUSY_POLL_MAX) {
+	unsigned long us;
+	if (!uint_in(v, 0, RN_CONFIG_BUSY_POLL_MAX, &us)) {
 		fail_at(p, p->line,
 		        "bad busy_poll '%s': give microseconds from 0 (never) "
 		        "to %d, e.g. busy_poll = %d",
