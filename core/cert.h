@@ -14,12 +14,28 @@
  * fixed-size byte string (see cert.c), not the msgpack bytes, so the
  * encoding may change without invalidating certificates.
  *
- * Wire form: one msgpack array
- *     [type=RN_CERT_TYPE, version=RN_CERT_VERSION, group_pk(bin 32),
- *      node_pk(bin 32), vip(bin 4|16), name(str 1..63), not_before(uint),
- *      not_after(uint), sig(bin 64)]
+ * Fixed address or range. A version 1 certificate grants one address. A
+ * version 2 certificate grants a range (range/prefix_len, signed by the
+ * group) and carries the one address its holder uses now (vip, inside the
+ * range), which the group did not sign: the holder picks it, claims it in
+ * the DHT's "lease" namespace (docs/dht.md) and binds it with its own node
+ * key, since every message that carries a certificate (link and e2e
+ * handshakes, DHT records) is signed by the node key over the certificate
+ * bytes. Everyone else reads vip, as for a fixed certificate: the ring id,
+ * the record rules and the VPN's checks are the same for both.
+ *
+ * Wire form: one msgpack array, version 1 (a fixed address)
+ *     [type=RN_CERT_TYPE, 1, group_pk(bin 32), node_pk(bin 32),
+ *      vip(bin 4|16), name(str 1..63), not_before(uint), not_after(uint),
+ *      sig(bin 64)]
+ * or version 2 (a range)
+ *     [type, 2, group_pk, node_pk, range(bin 4|16), prefix_len(uint),
+ *      vip(bin, as long as range), name, not_before, not_after, sig]
+ * A fixed certificate (prefix_len 0) is always encoded as version 1, so
+ * certificates issued before ranges existed keep their bytes.
  * The decoder is strict (exact element count, exact lengths, a valid name,
- * not_before <= not_after) and never asserts on input.
+ * not_before <= not_after, a range with no host bits set and vip inside
+ * it) and never asserts on input.
  *
  * Sans-I/O: every key comes from seed bytes the caller supplies (from the
  * environment's random()), the current time is a parameter. The driver must
@@ -41,16 +57,21 @@
 #define RN_GROUP_ID_LEN 32
 
 #define RN_CERT_TYPE        0x43 /* 'C': first element of the wire array */
-#define RN_CERT_VERSION     1
+#define RN_CERT_VERSION     1   /* a fixed address */
+#define RN_CERT_VERSION_RANGE 2 /* a range */
 #define RN_CERT_NAME_MAX    63  /* bytes; at least 1 */
 #define RN_CERT_VIP_MAX     16  /* IPv6; IPv4 is 4 */
-#define RN_CERT_ENCODED_MAX 238 /* largest encoding, see cert.c */
+#define RN_CERT_ENCODED_MAX 257 /* largest encoding (a v2), see cert.c */
 
 typedef struct rn_cert {
 	uint8_t group_pk[RN_SIGN_PK_LEN];
 	uint8_t node_pk[RN_SIGN_PK_LEN];
 	uint8_t vip[RN_CERT_VIP_MAX];    /* the first vip_len bytes count */
 	uint8_t vip_len;                 /* 4 or 16 */
+	/* a range certificate's grant: range/prefix_len, no host bits set,
+	 * 1 <= prefix_len < 8 * vip_len; 0 (and range unused) when fixed */
+	uint8_t range[RN_CERT_VIP_MAX];
+	uint8_t prefix_len;
 	uint8_t name_len;                /* 1..RN_CERT_NAME_MAX */
 	char name[RN_CERT_NAME_MAX + 1]; /* NUL-terminated for display */
 	uint64_t not_before, not_after;  /* unix seconds, inclusive */
@@ -88,6 +109,33 @@ int rn_cert_issue(rn_cert *cert, const uint8_t group_sk[RN_SIGN_SK_LEN],
                   size_t vip_len, const char *name, uint64_t not_before,
                   uint64_t not_after);
 
+/* As rn_cert_issue, for a range: range[0..vip_len)/prefix_len with
+ * 1 <= prefix_len < 8 * vip_len and no host bits set. The certificate's
+ * vip starts as the range's first address; rn_cert_bind picks another. */
+int rn_cert_issue_range(rn_cert *cert, const uint8_t group_sk[RN_SIGN_SK_LEN],
+                        const uint8_t node_pk[RN_SIGN_PK_LEN],
+                        const uint8_t *range, size_t vip_len,
+                        unsigned prefix_len, const char *name,
+                        uint64_t not_before, uint64_t not_after);
+
+/* 1 if cert grants a range (version 2), 0 for a fixed address. */
+int rn_cert_is_range(const rn_cert *cert);
+/* 1 if vip[0..vip_len) lies inside cert's range (is its vip, if fixed). */
+int rn_cert_in_range(const rn_cert *cert, const uint8_t *vip, size_t vip_len);
+/* Makes vip the address a range certificate stands for. RN_ERR_INVAL if
+ * cert is fixed or vip lies outside its range. The signature still
+ * verifies: the group signed the range, not the address. */
+int rn_cert_bind(rn_cert *cert, const uint8_t *vip, size_t vip_len);
+/* Candidate number `attempt` for a range certificate's holder to claim:
+ * BLAKE2b("ringnet claim v1" || node_pk || attempt) folded into the
+ * range's host part, never the all-zeros host and, in IPv4 ranges of
+ * four or more addresses, never the broadcast one. The same member tries
+ * the same addresses in the same order, so one that restarts claims its
+ * old address first (and, as the lease's holder, renews it). Writes
+ * cert->vip_len bytes; RN_ERR_INVAL for a fixed certificate. */
+int rn_cert_pick(const rn_cert *cert, uint32_t attempt,
+                 uint8_t out[RN_CERT_VIP_MAX]);
+
 /* Encodes into buf[0..cap); RN_ERR_TOOBIG if it does not fit (buf of
  * RN_CERT_ENCODED_MAX always does), RN_ERR_INVAL for a malformed cert. */
 int rn_cert_encode(const rn_cert *cert, uint8_t *buf, size_t cap, size_t *len);
@@ -97,7 +145,7 @@ int rn_cert_encode(const rn_cert *cert, uint8_t *buf, size_t cap, size_t *len);
 int rn_cert_decode(const uint8_t *buf, size_t len, rn_cert *cert);
 
 /* Checks cert against the group key we belong to at time now_unix_s.
- * In order: RN_ERR_INVAL (malformed struct), RN_ERR_CERT_GROUP (signed for
+ * In order: RN_ERR_INVAL (malformed struct, or vip outside the range), RN_ERR_CERT_GROUP (signed for
  * another group), RN_ERR_BADSIG, RN_ERR_CERT_EARLY (now < not_before),
  * RN_ERR_CERT_EXPIRED (now > not_after). 0 when valid. */
 int rn_cert_verify(const rn_cert *cert, const uint8_t group_pk[RN_SIGN_PK_LEN],

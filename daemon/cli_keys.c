@@ -61,12 +61,15 @@ static const char key_help[] =
 
 static const char member_help[] =
     "usage: ringnet member add --group-secret FILE --node-pub FILE\n"
-    "                          --vip ADDR --name NAME [--days N]\n"
-    "                          [--not-before UNIX] --out FILE\n"
+    "                          (--vip ADDR | --range ADDR/LEN) --name NAME\n"
+    "                          [--days N] [--not-before UNIX] --out FILE\n"
     "       ringnet member show FILE [--group FILE]\n"
     "\n"
     "  add   sign a member certificate with the group secret key\n"
     "        --vip         the member's virtual IPv4 or IPv6 address\n"
+    "        --range       instead of --vip: a range (e.g. 10.77.128.0/17)\n"
+    "                      in which the member claims a free address\n"
+    "                      through the DHT each time it starts\n"
     "        --name        1 to 63 characters from A-Z a-z 0-9 . _ -\n"
     "        --days        validity in days, 1 to 36500 (default 365)\n"
     "        --not-before  start of validity, unix seconds (default: now\n"
@@ -395,7 +398,8 @@ static void print_cert(const rn_cert *cert)
 	char vip[64] = "?", b64[B64_PK_LEN], hex[RN_ID_HEX_LEN + 1] = "?";
 	char t0[64], t1[64];
 	rn_id ring;
-	inet_ntop(cert->vip_len == 4 ? AF_INET : AF_INET6, cert->vip, vip,
+	int af = cert->vip_len == 4 ? AF_INET : AF_INET6;
+	inet_ntop(af, rn_cert_is_range(cert) ? cert->range : cert->vip, vip,
 	          sizeof vip);
 	if (!rn_cert_ring_id(cert, &ring))
 		rn_id_to_hex(&ring, hex);
@@ -403,8 +407,14 @@ static void print_cert(const rn_cert *cert)
 	iso_time(cert->not_before, t0, sizeof t0);
 	iso_time(cert->not_after, t1, sizeof t1);
 	printf("name:       %s\n", cert->name);
-	printf("vip:        %s\n", vip);
-	printf("ring id:    %s\n", hex);
+	if (rn_cert_is_range(cert)) {
+		printf("range:      %s/%u (an address in it is claimed at each "
+		       "start)\n",
+		       vip, cert->prefix_len);
+	} else {
+		printf("vip:        %s\n", vip);
+		printf("ring id:    %s\n", hex);
+	}
 	printf("node key:   %s\n", b64);
 	print_group_id("group id:   ", cert->group_pk);
 	printf("not before: %s\n", t0);
@@ -412,9 +422,10 @@ static void print_cert(const rn_cert *cert)
 }
 
 typedef struct add_args {
-	const char *group_secret, *node_pub, *vip_text, *name, *out;
+	const char *group_secret, *node_pub, *vip_text, *range_text, *name, *out;
 	uint8_t vip[RN_CERT_VIP_MAX];
 	size_t vip_len;
+	unsigned prefix_len; /* 0: a fixed --vip */
 	uint64_t days, not_before;
 	int have_not_before;
 } add_args;
@@ -425,6 +436,7 @@ static int add_parse(int argc, char **argv, add_args *a)
 	    {"group-secret", required_argument, NULL, 'g'},
 	    {"node-pub", required_argument, NULL, 'k'},
 	    {"vip", required_argument, NULL, 'v'},
+	    {"range", required_argument, NULL, 'r'},
 	    {"name", required_argument, NULL, 'n'},
 	    {"days", required_argument, NULL, 'd'},
 	    {"not-before", required_argument, NULL, 'b'},
@@ -435,7 +447,8 @@ static int add_parse(int argc, char **argv, add_args *a)
 	const char *cmd = "member add", *days = NULL, *nb = NULL;
 	int c;
 	opts_reset();
-	while ((c = next_opt(argc, argv, ":g:k:v:n:d:b:o:h", longopts)) != -1) {
+	while ((c = next_opt(argc, argv, ":g:k:v:r:n:d:b:o:h", longopts)) !=
+	       -1) {
 		switch (c) {
 		case 'g':
 			a->group_secret = optarg;
@@ -445,6 +458,9 @@ static int add_parse(int argc, char **argv, add_args *a)
 			break;
 		case 'v':
 			a->vip_text = optarg;
+			break;
+		case 'r':
+			a->range_text = optarg;
 			break;
 		case 'n':
 			a->name = optarg;
@@ -486,18 +502,64 @@ static int add_parse(int argc, char **argv, add_args *a)
 	return 0;
 }
 
+/* --range ADDR/LEN: a prefix with no host bits, shorter than the address
+ * (a /32 or /128 is a --vip). */
+static int range_check(add_args *a)
+{
+	const char *cmd = "member add";
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(a->range_text, '/');
+	uint64_t len = 0;
+	size_t n = slash ? (size_t)(slash - a->range_text) : 0;
+	int ok = slash && n < sizeof addr;
+	if (ok) {
+		memcpy(addr, a->range_text, n);
+		addr[n] = '\0';
+		if (inet_pton(AF_INET, addr, a->vip) == 1)
+			a->vip_len = 4;
+		else if (inet_pton(AF_INET6, addr, a->vip) == 1)
+			a->vip_len = 16;
+		ok = a->vip_len &&
+		     !parse_u64(slash + 1, 8 * a->vip_len - 1, &len) && len;
+	}
+	if (!ok)
+		return usage_error(cmd,
+		                   "bad --range '%s': give a prefix such as "
+		                   "10.77.128.0/17 or fd00:77::/64 (a single "
+		                   "address is a --vip)",
+		                   a->range_text);
+	a->prefix_len = (unsigned)len;
+	for (unsigned bit = a->prefix_len; bit < 8 * a->vip_len; bit++)
+		if (a->vip[bit / 8] & (0x80u >> (bit % 8)))
+			return usage_error(cmd,
+			                   "bad --range '%s': bits are set "
+			                   "after the first %u (the prefix "
+			                   "must end in zeros)",
+			                   a->range_text, a->prefix_len);
+	return 0;
+}
+
 static int add_check(add_args *a)
 {
 	const char *cmd = "member add";
 	static const char *const req[] = {"--group-secret FILE",
-	                                  "--node-pub FILE", "--vip ADDR",
-	                                  "--name NAME", "--out FILE"};
-	const char *const have[] = {a->group_secret, a->node_pub, a->vip_text,
-	                            a->name, a->out};
+	                                  "--node-pub FILE", "--name NAME",
+	                                  "--out FILE"};
+	const char *const have[] = {a->group_secret, a->node_pub, a->name,
+	                            a->out};
 	for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
 		if (!have[i])
 			return usage_error(cmd, "missing %s", req[i]);
-	if (inet_pton(AF_INET, a->vip_text, a->vip) == 1)
+	if (!a->vip_text == !a->range_text)
+		return usage_error(cmd, a->vip_text
+		                            ? "give --vip or --range, not both"
+		                            : "missing --vip ADDR or --range "
+		                              "ADDR/LEN");
+	if (a->range_text) {
+		int r = range_check(a);
+		if (r)
+			return r;
+	} else if (inet_pton(AF_INET, a->vip_text, a->vip) == 1)
 		a->vip_len = 4;
 	else if (inet_pton(AF_INET6, a->vip_text, a->vip) == 1)
 		a->vip_len = 16;
@@ -529,9 +591,13 @@ static int add_issue(const add_args *a, rn_cert *cert)
 	                                 err, sizeof err)) {
 		r = failure("%s", err);
 	} else {
-		int e =
-		    rn_cert_issue(cert, group_sk, node_pk, a->vip, a->vip_len,
-		                  a->name, nb, nb + a->days * SECONDS_A_DAY);
+		uint64_t na = nb + a->days * SECONDS_A_DAY;
+		int e = a->prefix_len
+		            ? rn_cert_issue_range(cert, group_sk, node_pk, a->vip,
+		                                  a->vip_len, a->prefix_len,
+		                                  a->name, nb, na)
+		            : rn_cert_issue(cert, group_sk, node_pk, a->vip,
+		                            a->vip_len, a->name, nb, na);
 		if (e)
 			r = failure("%s: cannot issue a certificate: %s",
 			            a->node_pub, rn_strerror(e));

@@ -33,7 +33,7 @@
 #define RN_HS_EPH_LEN 32
 #define RN_HS_SIG_LEN 64
 #define RN_HS_COOKIE_LEN 16
-#define RN_HS_CERT_MAX 256   /* a certificate is at most 238 bytes */
+#define RN_HS_CERT_MAX 264   /* a certificate is at most 257 bytes */
 #define RN_HS_INNER_MAX 128  /* HELLO and HELLO_ACK are about 50 bytes */
 #define RN_HS_DATA_HDR 13    /* type, receiver index, counter */
 #define RN_HS_TAG_LEN 16

@@ -2,7 +2,9 @@
  *
  * Any bytes either fail with a documented decoder code or decode to a
  * well-formed certificate (vip of 4 or 16 bytes, a valid NUL-terminated
- * name, not_before <= not_after) that re-encodes within
+ * name, not_before <= not_after; for a range, a prefix shorter than the
+ * address with no host bits in the range and the vip inside) that
+ * re-encodes within
  * RN_CERT_ENCODED_MAX and decodes again to the same fields. Verification
  * of a decoded certificate against a fixed group key must answer with one
  * of its documented codes; libFuzzer cannot forge a signature, so the
@@ -29,6 +31,8 @@ static int same_cert(const rn_cert *a, const rn_cert *b)
 	       !memcmp(a->node_pk, b->node_pk, sizeof a->node_pk) &&
 	       a->vip_len == b->vip_len &&
 	       !memcmp(a->vip, b->vip, a->vip_len) &&
+	       a->prefix_len == b->prefix_len &&
+	       (!a->prefix_len || !memcmp(a->range, b->range, a->vip_len)) &&
 	       a->name_len == b->name_len &&
 	       !memcmp(a->name, b->name, a->name_len) &&
 	       a->not_before == b->not_before && a->not_after == b->not_after &&
@@ -42,6 +46,15 @@ static int name_ok(const rn_cert *c)
 	    !rn_cert_name_valid(c->name, c->name_len))
 		return 0;
 	return strlen(c->name) == c->name_len;
+}
+
+/* No bit of the range is set past its prefix. */
+static int range_ok(const rn_cert *c)
+{
+	for (unsigned bit = c->prefix_len; bit < 8u * c->vip_len; bit++)
+		if (c->range[bit / 8] & (0x80u >> (bit % 8)))
+			return 0;
+	return 1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -67,6 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		if ((c.vip_len != 4 && c.vip_len != 16) || !name_ok(&c) ||
 		    c.not_before > c.not_after)
+			abort();
+		if (c.prefix_len &&
+		    (c.prefix_len >= 8 * c.vip_len || !range_ok(&c) ||
+		     !rn_cert_in_range(&c, c.vip, c.vip_len)))
 			abort();
 		if (rn_cert_encode(&c, out, sizeof out, &len) != 0 ||
 		    len > RN_CERT_ENCODED_MAX)

@@ -591,6 +591,31 @@ static void make_certs(void)
 	put_cert("not-yet-valid", &c);
 	issue_cert(&c, osk, 1, v4, 4, "node-1", 0, UINT64_MAX);
 	put_cert("other-group", &c);
+	/* range certificates (version 2), bound to an address inside */
+	{
+		static const uint8_t net4[4] = {10, 9, 0, 0};
+		static const uint8_t net6[16] = {0xfd, 0x09};
+		uint8_t nks[RN_KEY_SEED_LEN], npk[RN_SIGN_PK_LEN],
+		    nsk[RN_SIGN_SK_LEN], at[RN_CERT_VIP_MAX];
+		memset(nks, 6, sizeof nks);
+		rn_nodekey_keypair(npk, nsk, nks);
+		if (rn_cert_issue_range(&c, gsk, npk, net4, 4, 16, "ranged-4",
+					FZ_CERT_NOW - 3600, FZ_CERT_NOW + 86400) ||
+		    rn_cert_pick(&c, 0, at) || rn_cert_bind(&c, at, 4)) {
+			fprintf(stderr, "cannot issue range certificates\n");
+			exit(1);
+		}
+		put_cert("range-v4", &c);
+		c.prefix_len = 17; /* signed as /16 */
+		put_cert("range-v4-bad-sig", &c);
+		if (rn_cert_issue_range(&c, gsk, npk, net6, 16, 64, longest,
+					FZ_CERT_NOW, UINT64_MAX) ||
+		    rn_cert_pick(&c, 7, at) || rn_cert_bind(&c, at, 16)) {
+			fprintf(stderr, "cannot issue range certificates\n");
+			exit(1);
+		}
+		put_cert("range-v6-longest", &c);
+	}
 	c = v;
 	c.sig[17] ^= 0x20;
 	put_cert("bad-sig", &c);

@@ -56,6 +56,8 @@ static int cert_eq(const rn_cert *a, const rn_cert *b)
 	       !memcmp(a->node_pk, b->node_pk, sizeof a->node_pk) &&
 	       a->vip_len == b->vip_len && a->vip_len <= RN_CERT_VIP_MAX &&
 	       !memcmp(a->vip, b->vip, a->vip_len) &&
+	       a->prefix_len == b->prefix_len &&
+	       (!a->prefix_len || !memcmp(a->range, b->range, a->vip_len)) &&
 	       a->name_len == b->name_len && a->name_len <= RN_CERT_NAME_MAX &&
 	       !memcmp(a->name, b->name, a->name_len) &&
 	       a->not_before == b->not_before && a->not_after == b->not_after &&
@@ -236,8 +238,14 @@ static void test_round_trip(void **state)
 	assert_int_equal(rn_cert_issue(&c, k.group_sk, k.node_pk, vip6, 16,
 	                               name, UINT64_MAX - 1, UINT64_MAX),
 	                 0);
-	round_trip(&c, RN_CERT_ENCODED_MAX);
+	round_trip(&c, RN_CERT_ENCODED_MAX - 19); /* a v2 adds range, prefix */
 	assert_int_equal(rn_cert_verify(&c, k.group_pk, UINT64_MAX), 0);
+	static const uint8_t fd64[16] = {0xfd, 0x00, 0x12, 0x34};
+	assert_int_equal(rn_cert_issue_range(&c, k.group_sk, k.node_pk, fd64,
+	                                     16, 64, name, UINT64_MAX - 1,
+	                                     UINT64_MAX),
+	                 0);
+	round_trip(&c, RN_CERT_ENCODED_MAX);
 	assert_int_equal(rn_cert_verify(&c, k.group_pk, T0), RN_ERR_CERT_EARLY);
 
 	/* a one-second certificate from the epoch */
@@ -627,10 +635,10 @@ static void test_decode_wrong_fields(void **state)
 			memset(&d, 0x5a, sizeof d);
 			rn_cert before = d;
 			int rc = rn_cert_decode(buf, len, &d);
-			int want =
-			    f == 1 && (mut == MUT_SHORT || mut == MUT_LONG)
-			        ? RN_ERR_VERSION
-			        : RN_ERR_PROTO;
+			/* version 0 is unknown; version 2 is a range
+			 * certificate, which has 11 elements */
+			int want = f == 1 && mut == MUT_SHORT ? RN_ERR_VERSION
+			                                      : RN_ERR_PROTO;
 			if (rc != want)
 				fail_msg("field %d mutation %d: got %d want %d",
 				         f, mut, rc, want);
@@ -674,7 +682,9 @@ static void test_decode_wrong_fields(void **state)
 	static const uint8_t ping[] = {0x93, 0x03, 0x01, 0x05};
 	assert_int_equal(rn_cert_decode(ping, sizeof ping, &d), RN_ERR_PROTO);
 	static const uint8_t v2[] = {0x92, RN_CERT_TYPE, 0x02};
-	assert_int_equal(rn_cert_decode(v2, sizeof v2, &d), RN_ERR_VERSION);
+	assert_int_equal(rn_cert_decode(v2, sizeof v2, &d), RN_ERR_PROTO);
+	static const uint8_t v3[] = {0x92, RN_CERT_TYPE, 0x03};
+	assert_int_equal(rn_cert_decode(v3, sizeof v3, &d), RN_ERR_VERSION);
 	static const uint8_t hostile[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
 	assert_int_equal(rn_cert_decode(hostile, sizeof hostile, &d),
 	                 RN_ERR_DEPTH);
@@ -786,6 +796,267 @@ static void test_strerror(void **state)
 	}
 }
 
+/* ---- range certificates (version 2) ------------------------------------ */
+
+static const uint8_t net4[4] = {10, 77, 0, 0};  /* /16 */
+static const uint8_t net6[16] = {0xfd, 0x00, 0x12, 0x34, 0, 0, 0, 0,
+                                 0,    0,    0,    0,    0, 0, 0, 0}; /* /64 */
+
+static void issue_range(const keys *k, rn_cert *c, const uint8_t *net,
+                        size_t len, unsigned prefix)
+{
+	assert_int_equal(rn_cert_issue_range(c, k->group_sk, k->node_pk, net,
+	                                     len, prefix, "ranger", T0 - 100,
+	                                     T0 + 100),
+	                 0);
+}
+
+static void test_range(void **state)
+{
+	(void)state;
+	keys k;
+	rn_cert c, f;
+	rn_id a, b;
+	make_keys(&k);
+	issue_range(&k, &c, net4, 4, 16);
+	assert_true(rn_cert_is_range(&c));
+	assert_int_equal(c.prefix_len, 16);
+	assert_memory_equal(c.vip, net4, 4);
+	assert_int_equal(rn_cert_verify(&c, k.group_pk, T0), 0);
+	round_trip(&c, 0);
+
+	/* binding: inside the range verifies and moves the ring id */
+	assert_int_equal(rn_cert_ring_id(&c, &a), 0);
+	assert_true(rn_cert_in_range(&c, vip4, 4));
+	assert_int_equal(rn_cert_bind(&c, vip4, 4), 0);
+	assert_memory_equal(c.vip, vip4, 4);
+	assert_int_equal(rn_cert_verify(&c, k.group_pk, T0), 0);
+	assert_int_equal(rn_cert_ring_id(&c, &b), 0);
+	assert_int_not_equal(rn_id_cmp(&a, &b), 0);
+	issue(&k, &f); /* the fixed certificate of the same address */
+	assert_int_equal(rn_cert_ring_id(&f, &a), 0);
+	assert_int_equal(rn_id_cmp(&a, &b), 0);
+	round_trip(&c, 0);
+
+	/* outside the range, the wrong family, a fixed certificate: refused */
+	const uint8_t out4[4] = {10, 78, 0, 5};
+	assert_false(rn_cert_in_range(&c, out4, 4));
+	assert_int_equal(rn_cert_bind(&c, out4, 4), RN_ERR_INVAL);
+	assert_int_equal(rn_cert_bind(&c, vip6, 16), RN_ERR_INVAL);
+	assert_memory_equal(c.vip, vip4, 4);
+	assert_int_equal(rn_cert_bind(&f, vip4, 4), RN_ERR_INVAL);
+	assert_true(rn_cert_in_range(&f, vip4, 4));
+	assert_false(rn_cert_in_range(&f, out4, 4));
+
+	/* a vip moved out of the range by hand is malformed, not forged */
+	rn_cert m = c;
+	memcpy(m.vip, out4, 4);
+	assert_int_equal(rn_cert_verify(&m, k.group_pk, T0), RN_ERR_INVAL);
+	uint8_t buf[RN_CERT_ENCODED_MAX];
+	size_t len;
+	assert_int_equal(rn_cert_encode(&m, buf, sizeof buf, &len),
+	                 RN_ERR_INVAL);
+	/* the group signed the range and its length */
+	m = c;
+	m.prefix_len = 17; /* 10.77.0.0/17 holds the vip too */
+	assert_int_equal(rn_cert_verify(&m, k.group_pk, T0), RN_ERR_BADSIG);
+	m = c;
+	m.prefix_len = 24;
+	m.range[2] = 0; /* 10.77.0.0/24 still holds 10.77.0.5 */
+	assert_int_equal(rn_cert_verify(&m, k.group_pk, T0), RN_ERR_BADSIG);
+	m = c;
+	m.prefix_len = 0; /* dressed up as the fixed 10.77.0.5 */
+	assert_int_equal(rn_cert_verify(&m, k.group_pk, T0), RN_ERR_BADSIG);
+	m = c;
+	m.range[1] = 76; /* 10.76/16 no longer holds the vip */
+	assert_int_equal(rn_cert_verify(&m, k.group_pk, T0), RN_ERR_INVAL);
+	m.vip[1] = 76;
+	assert_int_equal(rn_cert_verify(&m, k.group_pk, T0), RN_ERR_BADSIG);
+
+	/* IPv6 */
+	issue_range(&k, &c, net6, 16, 64);
+	assert_int_equal(rn_cert_bind(&c, vip6, 16), 0);
+	assert_int_equal(rn_cert_verify(&c, k.group_pk, T0), 0);
+	round_trip(&c, 0);
+
+	/* issue refuses host bits, no prefix, a full prefix, odd lengths */
+	const uint8_t host4[4] = {10, 77, 0, 1};
+	assert_int_equal(rn_cert_issue_range(&c, k.group_sk, k.node_pk, host4,
+	                                     4, 16, "x", 0, 1),
+	                 RN_ERR_INVAL);
+	assert_int_equal(rn_cert_issue_range(&c, k.group_sk, k.node_pk, net4,
+	                                     4, 0, "x", 0, 1),
+	                 RN_ERR_INVAL);
+	assert_int_equal(rn_cert_issue_range(&c, k.group_sk, k.node_pk, host4,
+	                                     4, 32, "x", 0, 1),
+	                 RN_ERR_INVAL);
+	assert_int_equal(rn_cert_issue_range(&c, k.group_sk, k.node_pk, net4,
+	                                     8, 16, "x", 0, 1),
+	                 RN_ERR_INVAL);
+	assert_int_equal(rn_cert_issue_range(&c, k.group_sk, k.node_pk, host4,
+	                                     4, 31, "x", 0, 1),
+	                 RN_ERR_INVAL);
+	const uint8_t net31[4] = {10, 77, 0, 4};
+	assert_int_equal(rn_cert_issue_range(&c, k.group_sk, k.node_pk, net31,
+	                                     4, 31, "x", 0, 1),
+	                 0);
+}
+
+/* A v2 array from the fields, with range, prefix and vip as given. */
+static size_t encode_v2(const rn_cert *c, const uint8_t *range,
+                        size_t range_len, uint64_t prefix, const uint8_t *vip,
+                        size_t vip_len, uint8_t *buf, size_t cap)
+{
+	rn_writer w;
+	msgpack_packer pk;
+	rn_writer_init(&w, buf, cap);
+	rn_mp_packer_init(&pk, &w);
+	msgpack_pack_array(&pk, 11);
+	msgpack_pack_uint8(&pk, RN_CERT_TYPE);
+	msgpack_pack_uint8(&pk, RN_CERT_VERSION_RANGE);
+	rn_mp_pack_bin(&pk, c->group_pk, 32);
+	rn_mp_pack_bin(&pk, c->node_pk, 32);
+	rn_mp_pack_bin(&pk, range, range_len);
+	msgpack_pack_uint64(&pk, prefix);
+	rn_mp_pack_bin(&pk, vip, vip_len);
+	msgpack_pack_str(&pk, c->name_len);
+	msgpack_pack_str_body(&pk, c->name, c->name_len);
+	msgpack_pack_uint64(&pk, c->not_before);
+	msgpack_pack_uint64(&pk, c->not_after);
+	rn_mp_pack_bin(&pk, c->sig, RN_SIG_LEN);
+	assert_int_equal(w.err, 0);
+	return w.len;
+}
+
+static void test_range_decode(void **state)
+{
+	(void)state;
+	keys k;
+	rn_cert c, d;
+	uint8_t buf[512], ref[RN_CERT_ENCODED_MAX];
+	size_t len, ref_len;
+	make_keys(&k);
+	issue_range(&k, &c, net4, 4, 16);
+	assert_int_equal(rn_cert_bind(&c, vip4, 4), 0);
+	assert_int_equal(rn_cert_encode(&c, ref, sizeof ref, &ref_len), 0);
+	len = encode_v2(&c, net4, 4, 16, vip4, 4, buf, sizeof buf);
+	assert_int_equal(len, ref_len);
+	assert_memory_equal(buf, ref, len);
+	assert_int_equal(rn_cert_decode(buf, len, &d), 0);
+	assert_true(cert_eq(&c, &d));
+
+	const uint8_t out4[4] = {10, 78, 0, 5}, host4[4] = {10, 77, 0, 1};
+	struct {
+		const uint8_t *range;
+		size_t range_len;
+		uint64_t prefix;
+		const uint8_t *vip;
+		size_t vip_len;
+	} bad[] = {
+	    {net4, 4, 16, out4, 4},  /* vip outside the range */
+	    {host4, 4, 16, vip4, 4}, /* host bits in the range */
+	    {net4, 4, 0, vip4, 4},   /* no prefix */
+	    {net4, 4, 32, vip4, 4},  /* a full prefix: that is a v1 */
+	    {net4, 4, 300, vip4, 4}, /* past a byte */
+	    {net6, 16, 16, vip4, 4}, /* families differ */
+	    {net4, 4, 16, vip6, 16},
+	    {net4, 3, 16, vip4, 4}, /* lengths */
+	    {net4, 4, 16, vip4, 3},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		len = encode_v2(&c, bad[i].range, bad[i].range_len,
+		                bad[i].prefix, bad[i].vip, bad[i].vip_len, buf,
+		                sizeof buf);
+		memset(&d, 0x5a, sizeof d);
+		rn_cert before = d;
+		int rc = rn_cert_decode(buf, len, &d);
+		if (rc != RN_ERR_PROTO)
+			fail_msg("bad v2 %zu: got %d", i, rc);
+		assert_memory_equal(&d, &before, sizeof d);
+	}
+	/* a v2 of 9 elements (a v1's shape) */
+	issue(&k, &d);
+	assert_int_equal(rn_cert_encode(&d, ref, sizeof ref, &ref_len), 0);
+	ref[2] = RN_CERT_VERSION_RANGE; /* [0x99, 0x43, version, ...] */
+	assert_int_equal(rn_cert_decode(ref, ref_len, &d), RN_ERR_PROTO);
+}
+
+/* The number of candidates of attempts 0..n-1 that are in use[] already. */
+static void test_pick(void **state)
+{
+	(void)state;
+	keys k;
+	rn_cert c;
+	uint8_t v[RN_CERT_VIP_MAX], w[RN_CERT_VIP_MAX];
+	make_keys(&k);
+
+	/* a /30: only .1 and .2, both of them within a few attempts */
+	const uint8_t net30[4] = {10, 77, 0, 8};
+	issue_range(&k, &c, net30, 4, 30);
+	int seen[4] = {0};
+	for (uint32_t a = 0; a < 64; a++) {
+		assert_int_equal(rn_cert_pick(&c, a, v), 0);
+		assert_memory_equal(v, net30, 3);
+		assert_int_equal(v[3] & ~3, 8);
+		seen[v[3] & 3]++;
+		assert_true(rn_cert_in_range(&c, v, 4));
+	}
+	assert_int_equal(seen[0] + seen[3], 0);
+	assert_true(seen[1] > 0 && seen[2] > 0);
+
+	/* a /31: both addresses */
+	const uint8_t net31[4] = {10, 77, 0, 4};
+	issue_range(&k, &c, net31, 4, 31);
+	int s31[2] = {0};
+	for (uint32_t a = 0; a < 64; a++) {
+		assert_int_equal(rn_cert_pick(&c, a, v), 0);
+		assert_int_equal(v[3] & ~1, 4);
+		s31[v[3] & 1]++;
+	}
+	assert_true(s31[0] > 0 && s31[1] > 0);
+
+	/* a /16: in range, never .0.0 or .255.255, the same sequence for the
+	 * same key, and spread (distinct over a few hundred attempts) */
+	issue_range(&k, &c, net4, 4, 16);
+	unsigned distinct = 0;
+	static uint8_t hit[65536];
+	memset(hit, 0, sizeof hit);
+	for (uint32_t a = 0; a < 300; a++) {
+		assert_int_equal(rn_cert_pick(&c, a, v), 0);
+		assert_int_equal(rn_cert_pick(&c, a, w), 0);
+		assert_memory_equal(v, w, 4);
+		assert_true(rn_cert_in_range(&c, v, 4));
+		unsigned host = (unsigned)v[2] << 8 | v[3];
+		assert_true(host != 0 && host != 0xffff);
+		distinct += !hit[host];
+		hit[host] = 1;
+	}
+	assert_true(distinct >= 295);
+	/* another member's key: another sequence */
+	rn_cert o;
+	uint8_t seed[RN_KEY_SEED_LEN], pk[RN_SIGN_PK_LEN], sk[RN_SIGN_SK_LEN];
+	memset(seed, 0x44, sizeof seed);
+	assert_int_equal(rn_nodekey_keypair(pk, sk, seed), 0);
+	assert_int_equal(rn_cert_issue_range(&o, k.group_sk, pk, net4, 4, 16,
+	                                     "other", 0, 1),
+	                 0);
+	assert_int_equal(rn_cert_pick(&c, 0, v), 0);
+	assert_int_equal(rn_cert_pick(&o, 0, w), 0);
+	assert_memory_not_equal(v, w, 4);
+
+	/* IPv6 /64: in range, host part not all zeros */
+	issue_range(&k, &c, net6, 16, 64);
+	for (uint32_t a = 0; a < 100; a++) {
+		assert_int_equal(rn_cert_pick(&c, a, v), 0);
+		assert_true(rn_cert_in_range(&c, v, 16));
+		static const uint8_t z[8];
+		assert_memory_not_equal(v + 8, z, 8);
+	}
+	/* a fixed certificate has nothing to pick */
+	issue(&k, &c);
+	assert_int_equal(rn_cert_pick(&c, 0, v), RN_ERR_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -799,6 +1070,9 @@ int main(void)
 	    cmocka_unit_test(test_decode_wrong_fields),
 	    cmocka_unit_test(test_decode_random),
 	    cmocka_unit_test(test_ring_id),
+	    cmocka_unit_test(test_range),
+	    cmocka_unit_test(test_range_decode),
+	    cmocka_unit_test(test_pick),
 	    cmocka_unit_test(test_strerror),
 	};
 	if (sodium_init() < 0)
