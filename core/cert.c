@@ -23,7 +23,8 @@
  * encode and verify refuse others with RN_ERR_INVAL): vip_len is 4 or 16,
  * name is 1..63 bytes of [A-Za-z0-9._-] followed by a NUL,
  * not_before <= not_after; prefix_len is 0 (fixed: range unused), or
- * 1..8 * vip_len - 1 with no host bits in range and vip inside it.
+ * 1..8 * vip_len - 2 (four addresses or more) with no host bits in range
+ * and vip inside it; vip == range means not bound yet.
  *
  * Verification order: the group key first (cheap, and it picks the key),
  * then the signature, then the validity interval. The times come from the
@@ -180,7 +181,7 @@ static int well_formed(const rn_cert *c)
 		return 0;
 	if (!rn_cert_is_range(c))
 		return 1;
-	return c->prefix_len < 8u * c->vip_len &&
+	return c->prefix_len <= 8u * c->vip_len - 2 &&
 	       no_host_bits(c->range, c->vip_len, c->prefix_len) &&
 	       same_prefix(c->range, c->vip, c->vip_len, c->prefix_len);
 }
@@ -274,7 +275,7 @@ int rn_cert_issue_range(rn_cert *cert, const uint8_t group_sk[RN_SIGN_SK_LEN],
                         uint64_t not_before, uint64_t not_after)
 {
 	if (!range || (vip_len != 4 && vip_len != 16) || prefix_len < 1 ||
-	    prefix_len >= 8 * vip_len ||
+	    prefix_len > 8 * vip_len - 2 ||
 	    !no_host_bits(range, vip_len, prefix_len))
 		return RN_ERR_INVAL;
 	return issue(cert, group_sk, node_pk, range, vip_len, prefix_len, name,
@@ -290,9 +291,15 @@ int rn_cert_in_range(const rn_cert *c, const uint8_t *vip, size_t vip_len)
 	           : !memcmp(c->vip, vip, vip_len);
 }
 
+int rn_cert_is_bound(const rn_cert *c)
+{
+	return !rn_cert_is_range(c) || memcmp(c->vip, c->range, c->vip_len);
+}
+
 int rn_cert_bind(rn_cert *c, const uint8_t *vip, size_t vip_len)
 {
-	if (!rn_cert_is_range(c) || !rn_cert_in_range(c, vip, vip_len))
+	if (!rn_cert_is_range(c) || !rn_cert_in_range(c, vip, vip_len) ||
+	    !memcmp(vip, c->range, vip_len))
 		return RN_ERR_INVAL;
 	memcpy(c->vip, vip, vip_len);
 	return 0;
@@ -318,15 +325,13 @@ int rn_cert_pick(const rn_cert *c, uint32_t attempt,
 
 	unsigned host_bits = 8u * c->vip_len - c->prefix_len;
 	if (c->vip_len == 4) {
-		/* 1 .. size-2 (no network, no broadcast) from four or more
-		 * addresses; either of a /31's two */
+		/* 1 .. size-2: no network, no broadcast address */
 		uint64_t size = 1ull << host_bits;
 		uint64_t r = ((uint64_t)h[0] << 56 | (uint64_t)h[1] << 48 |
 		              (uint64_t)h[2] << 40 | (uint64_t)h[3] << 32 |
 		              (uint64_t)h[4] << 24 | (uint64_t)h[5] << 16 |
 		              (uint64_t)h[6] << 8 | h[7]);
-		uint32_t host = size >= 4 ? (uint32_t)(1 + r % (size - 2))
-		                          : (uint32_t)(r % size);
+		uint32_t host = (uint32_t)(1 + r % (size - 2));
 		uint32_t base = (uint32_t)c->range[0] << 24 |
 		                (uint32_t)c->range[1] << 16 |
 		                (uint32_t)c->range[2] << 8 | c->range[3];
@@ -495,6 +500,11 @@ int rn_cert_ring_id(const rn_cert *cert, rn_id *out)
 	if (cert->vip_len != 4 && cert->vip_len != 16)
 		return RN_ERR_INVAL;
 	rn_group_id(gid, cert->group_pk);
-	rn_id_hash(out, gid, sizeof gid, cert->vip, cert->vip_len, NULL, 0);
+	if (rn_cert_is_bound(cert))
+		rn_id_hash(out, gid, sizeof gid, cert->vip, cert->vip_len,
+		           NULL, 0);
+	else /* 32 bytes, never the 4 or 16 of an address */
+		rn_id_hash(out, gid, sizeof gid, cert->node_pk,
+		           RN_SIGN_PK_LEN, NULL, 0);
 	return 0;
 }

@@ -24,6 +24,14 @@
  * bytes. Everyone else reads vip, as for a fixed certificate: the ring id,
  * the record rules and the VPN's checks are the same for both.
  *
+ * Until its holder has claimed an address, a range certificate is unbound:
+ * vip is the range's first address, which is never a member's (a range has
+ * four addresses or more, and rn_cert_pick skips that one). Its ring id is
+ * then BLAKE2b-160(group_id || node_pk), unique to the member, so that the
+ * node can join the ring and claim without taking anyone's place; an
+ * unbound member writes no member, name or lease record of its own
+ * address and carries no VPN traffic.
+ *
  * Wire form: one msgpack array, version 1 (a fixed address)
  *     [type=RN_CERT_TYPE, 1, group_pk(bin 32), node_pk(bin 32),
  *      vip(bin 4|16), name(str 1..63), not_before(uint), not_after(uint),
@@ -110,8 +118,8 @@ int rn_cert_issue(rn_cert *cert, const uint8_t group_sk[RN_SIGN_SK_LEN],
                   uint64_t not_after);
 
 /* As rn_cert_issue, for a range: range[0..vip_len)/prefix_len with
- * 1 <= prefix_len < 8 * vip_len and no host bits set. The certificate's
- * vip starts as the range's first address; rn_cert_bind picks another. */
+ * 1 <= prefix_len <= 8 * vip_len - 2 and no host bits set. The
+ * certificate starts unbound (vip = the range's first address). */
 int rn_cert_issue_range(rn_cert *cert, const uint8_t group_sk[RN_SIGN_SK_LEN],
                         const uint8_t node_pk[RN_SIGN_PK_LEN],
                         const uint8_t *range, size_t vip_len,
@@ -122,14 +130,17 @@ int rn_cert_issue_range(rn_cert *cert, const uint8_t group_sk[RN_SIGN_SK_LEN],
 int rn_cert_is_range(const rn_cert *cert);
 /* 1 if vip[0..vip_len) lies inside cert's range (is its vip, if fixed). */
 int rn_cert_in_range(const rn_cert *cert, const uint8_t *vip, size_t vip_len);
+/* 1 unless cert is a range certificate not bound to an address yet. */
+int rn_cert_is_bound(const rn_cert *cert);
 /* Makes vip the address a range certificate stands for. RN_ERR_INVAL if
- * cert is fixed or vip lies outside its range. The signature still
- * verifies: the group signed the range, not the address. */
+ * cert is fixed, or vip lies outside its range or is its first address.
+ * The signature still verifies: the group signed the range, not the
+ * address. */
 int rn_cert_bind(rn_cert *cert, const uint8_t *vip, size_t vip_len);
 /* Candidate number `attempt` for a range certificate's holder to claim:
  * BLAKE2b("ringnet claim v1" || node_pk || attempt) folded into the
- * range's host part, never the all-zeros host and, in IPv4 ranges of
- * four or more addresses, never the broadcast one. The same member tries
+ * range's host part, never the all-zeros host (the unbound address) and,
+ * in IPv4, never the broadcast one. The same member tries
  * the same addresses in the same order, so one that restarts claims its
  * old address first (and, as the lease's holder, renews it). Writes
  * cert->vip_len bytes; RN_ERR_INVAL for a fixed certificate. */
@@ -152,7 +163,8 @@ int rn_cert_verify(const rn_cert *cert, const uint8_t group_pk[RN_SIGN_PK_LEN],
                    uint64_t now_unix_s);
 
 /* The member's ring id, BLAKE2b-160(group_id || vip), as overlay/node.c
- * computes it. RN_ERR_INVAL for a malformed vip_len. */
+ * computes it; for an unbound range certificate BLAKE2b-160(group_id ||
+ * node_pk). RN_ERR_INVAL for a malformed vip_len. */
 int rn_cert_ring_id(const rn_cert *cert, rn_id *out);
 
 #endif

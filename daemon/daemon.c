@@ -87,13 +87,13 @@ static void on_drained(uv_timer_t *t)
 	close_all(t->data);
 }
 
-static void stop(rn_daemon *d, int sig)
+/* why: "SIGINT", "SIGTERM", or the reason of a restart or failure. */
+static void stop(rn_daemon *d, const char *why)
 {
 	if (d->stopping)
 		return;
 	d->stopping = 1;
-	rn_uvenv_log(&d->env, RN_LOG_INFO, "%s: leaving the ring",
-	             sig == SIGINT ? "SIGINT" : "SIGTERM");
+	rn_uvenv_log(&d->env, RN_LOG_INFO, "%s: leaving the ring", why);
 	rn_node_leave(d->node, rn_uvenv_now());
 	rn_daemon_ping_abort_all(d);
 	rn_daemon_dht_abort_all(d);
@@ -102,6 +102,21 @@ static void stop(rn_daemon *d, int sig)
 	/* the CLOSEs went out with try_send; the pause lets late control
 	 * replies flush before their sockets close */
 	uv_timer_start(&d->drain, on_drained, RN_DAEMON_DRAIN_MS, 0);
+}
+
+void rn_daemon_restart(rn_daemon *d, uint32_t attempt)
+{
+	if (d->stopping)
+		return;
+	d->restart = 1;
+	d->restart_attempt = attempt;
+	stop(d, "new address");
+}
+
+void rn_daemon_fail(rn_daemon *d)
+{
+	d->exit_rc = RN_DAEMON_EXIT_FAIL;
+	stop(d, "failure");
 }
 
 static int config_restart_needed(const rn_config *a, const rn_config *b)
@@ -157,8 +172,10 @@ static void on_signal(uv_signal_t *h, int signum)
 	rn_daemon *d = h->data;
 	if (signum == SIGHUP)
 		reload(d);
+	else if (d->stopping)
+		d->restart = 0; /* a signal during a restart: exit instead */
 	else
-		stop(d, signum);
+		stop(d, signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
 /* ---- set-up and teardown ------------------------------------------------- */
@@ -203,8 +220,11 @@ static int node_init(rn_daemon *d, char *err, size_t errlen)
 	int known = rn_uvenv_local(&d->env, &own, NULL, 0) == 0 &&
 	            !rn_daemon_boot_ep_unspecified(&own);
 	const rn_cert *c = &d->id.ident.parsed;
-	d->node = rn_node_new(&d->sh, &d->env, d->id.group_id, c->vip,
-	                      c->vip_len, known ? &own : NULL, rn_uvenv_now());
+	int bound = rn_cert_is_bound(c); /* else: a range member claiming */
+	d->node = rn_node_new(&d->sh, &d->env, d->id.group_id,
+	                      bound ? c->vip : c->node_pk,
+	                      bound ? c->vip_len : RN_SIGN_PK_LEN,
+	                      known ? &own : NULL, rn_uvenv_now());
 	if (!d->node) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -245,10 +265,10 @@ static void handles_init(rn_daemon *d)
 	d->handles_ok = 1;
 }
 
-static int setup(rn_daemon *d, char *err, size_t errlen)
+static int setup(rn_daemon *d, uint32_t attempt, char *err, size_t errlen)
 {
 	if (rn_config_load(d->config_path, &d->cfg, err, errlen) ||
-	    rn_daemon_identity_load(&d->cfg, &d->id, err, errlen) ||
+	    rn_daemon_identity_load(&d->cfg, &d->id, attempt, err, errlen) ||
 	    settings_init(d, err, errlen))
 		return RN_DAEMON_EXIT_CONFIG;
 	if (uv_loop_init(&d->loop)) {
@@ -261,8 +281,12 @@ static int setup(rn_daemon *d, char *err, size_t errlen)
 	                  d->cfg.listen_port, d->cfg.log_level, err, errlen))
 		return RN_DAEMON_EXIT_FAIL;
 	d->env_ok = 1;
+	/* a range member makes its TUN device once it holds its address
+	 * (daemon_claim.c) */
+	d->claim.attempt = attempt;
 	if (node_init(d, err, errlen) || rn_daemon_dht_new(d, err, errlen) ||
-	    rn_daemon_vpn_new(d, err, errlen))
+	    (!rn_cert_is_range(&d->id.ident.parsed) &&
+	     rn_daemon_vpn_new(d, err, errlen)))
 		return RN_DAEMON_EXIT_FAIL;
 	if (rn_ctl_open(&d->ctl, &d->loop, d->cfg.control_path,
 	                rn_daemon_query_on_request, d, err, errlen)) {
@@ -272,8 +296,8 @@ static int setup(rn_daemon *d, char *err, size_t errlen)
 	return RN_DAEMON_EXIT_OK;
 }
 
-int rn_daemon_new(rn_daemon **out, const char *config_path, char *err,
-                  size_t errlen)
+int rn_daemon_new(rn_daemon **out, const char *config_path,
+                  uint32_t attempt, char *err, size_t errlen)
 {
 	rn_daemon *d = calloc(1, sizeof *d);
 	*out = NULL;
@@ -283,7 +307,7 @@ int rn_daemon_new(rn_daemon **out, const char *config_path, char *err,
 	}
 	snprintf(d->config_path, sizeof d->config_path, "%s", config_path);
 	d->next_qid = 1;
-	int rc = setup(d, err, errlen);
+	int rc = setup(d, attempt, err, errlen);
 	if (rc) {
 		rn_daemon_free(d);
 		return rc;
@@ -334,8 +358,15 @@ int rn_daemon_run(rn_daemon *d)
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	if (loop_finish(d))
 		return RN_DAEMON_EXIT_FAIL;
-	rn_uvenv_log(&d->env, RN_LOG_INFO, "stopped");
-	return RN_DAEMON_EXIT_OK;
+	if (!d->restart)
+		rn_uvenv_log(&d->env, RN_LOG_INFO, "stopped");
+	return d->exit_rc;
+}
+
+int rn_daemon_restart_attempt(const rn_daemon *d, uint32_t *attempt)
+{
+	*attempt = d->restart_attempt;
+	return d->restart;
 }
 
 void rn_daemon_free(rn_daemon *d)

@@ -3,8 +3,9 @@
  * waiting for it (`dht`, daemon_dht_cmd.c; `resolve`, daemon_resolve.c).
  *
  * Publishing. RN_EV_JOINED starts the `publish` timer; 2 s later (the near
- * set has formed by then) the daemon writes, with keep = 1 so that the DHT
- * renews them at two thirds of their lease:
+ * set has formed by then) the daemon claims its address's lease
+ * (daemon_claim.c) and, once it holds it, writes, with keep = 1 so that
+ * the DHT renews them at two thirds of their lease:
  *
  *     member/VIP   its endpoints (dht/member.h), RN_REC_REPLACE
  *     name/NAME    its virtual IP, RN_REC_REPLACE
@@ -226,13 +227,13 @@ static void own_member(const rn_daemon *d, rn_member *m)
 
 static void on_publish(uv_timer_t *t);
 
-static void publish_later(rn_daemon *d, uint64_t ms)
+void rn_daemon_dht_publish_later(rn_daemon *d, uint64_t ms)
 {
 	if (!d->stopping)
 		uv_timer_start(&d->dht->publish, on_publish, ms, 0);
 }
 
-static void publish(rn_daemon *d)
+void rn_daemon_dht_publish(rn_daemon *d)
 {
 	rn_daemon_dht *x = d->dht;
 	const rn_cert *c = &d->id.ident.parsed;
@@ -262,7 +263,7 @@ static void publish(rn_daemon *d)
 		             "again in %d s",
 		             what, rn_strerror(rc),
 		             RN_DAEMON_DHT_PUBLISH_RETRY_MS / 1000);
-		publish_later(d, RN_DAEMON_DHT_PUBLISH_RETRY_MS);
+		rn_daemon_dht_publish_later(d, RN_DAEMON_DHT_PUBLISH_RETRY_MS);
 		return;
 	}
 	char vip[INET6_ADDRSTRLEN];
@@ -281,16 +282,19 @@ static void on_publish(uv_timer_t *t)
 	if (d->stopping)
 		return;
 	if (rn_node_state(d->node) != RN_NODE_JOINED) {
-		publish_later(d, RN_DAEMON_DHT_PUBLISH_RETRY_MS);
+		rn_daemon_dht_publish_later(d, RN_DAEMON_DHT_PUBLISH_RETRY_MS);
 		return;
 	}
-	publish(d);
+	if (!rn_daemon_claim_held(d))
+		rn_daemon_claim_start(d); /* publishes once held */
+	else
+		rn_daemon_dht_publish(d);
 }
 
 void rn_daemon_dht_on_joined(rn_daemon *d)
 {
 	if (d->dht)
-		publish_later(d, RN_DAEMON_DHT_PUBLISH_DELAY_MS);
+		rn_daemon_dht_publish_later(d, RN_DAEMON_DHT_PUBLISH_DELAY_MS);
 }
 
 /* The answer to one of our own writes: the first publication (pub_rid)
@@ -336,6 +340,8 @@ static void on_result(void *ctx, const rn_dht_result *res)
 		rn_daemon_vpn_on_dht(d, res);
 		return;
 	}
+	if (rn_daemon_claim_on_result(d, res))
+		return;
 	if (rid == 0 || rid == x->pub_rid[0] || rid == x->pub_rid[1]) {
 		own_result(d, res);
 		return;

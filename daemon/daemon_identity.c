@@ -85,9 +85,11 @@ static int check_cert(const rn_config *c, const rn_daemon_identity *id,
 }
 
 /* Fills the identity the node presents in its handshakes. The group id
- * and the certificate's virtual IP fix the node's ring id. */
+ * and the certificate's virtual IP fix the node's ring id; a range
+ * certificate stays unbound for attempt 0 and stands for rn_cert_pick's
+ * candidate attempt - 1 otherwise (daemon_claim.c). */
 int rn_daemon_identity_load(const rn_config *c, rn_daemon_identity *id,
-                            char *err, size_t errlen)
+                            uint32_t attempt, char *err, size_t errlen)
 {
 	uint8_t pk[RN_SIGN_PK_LEN], sk[RN_SIGN_SK_LEN];
 	uint8_t bytes[RN_CERT_ENCODED_MAX];
@@ -103,6 +105,14 @@ int rn_daemon_identity_load(const rn_config *c, rn_daemon_identity *id,
 	rn_group_id(id->group_id, id->group_pk);
 	if (check_cert(c, id, &cert, pk, err, errlen))
 		goto out;
+	uint8_t vip[RN_CERT_VIP_MAX];
+	if (rn_cert_is_range(&cert) && attempt &&
+	    (rn_cert_pick(&cert, attempt - 1, vip) ||
+	     rn_cert_bind(&cert, vip, cert.vip_len))) {
+		snprintf(err, errlen, "%s: cannot pick an address in the range",
+		         c->cert_path);
+		goto out;
+	}
 	if (rn_cert_encode(&cert, bytes, sizeof bytes, &len) ||
 	    rn_ident_init(&id->ident, sk, bytes, len)) {
 		snprintf(err, errlen,
@@ -125,7 +135,7 @@ int rn_daemon_check(const char *config_path, char *err, size_t errlen)
 	if (!c || !id)
 		snprintf(err, errlen, "out of memory");
 	else if (rn_config_load(config_path, c, err, errlen) == 0 &&
-	         rn_daemon_identity_load(c, id, err, errlen) == 0)
+	         rn_daemon_identity_load(c, id, 0, err, errlen) == 0)
 		rc = RN_DAEMON_EXIT_OK;
 	if (id)
 		sodium_memzero(id, sizeof *id);

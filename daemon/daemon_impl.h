@@ -16,6 +16,8 @@
  *     daemon_resolve.c   `resolve`: name -> virtual IP -> member record,
  *                        through the resolution cache (resolve_cache.h)
  *     daemon_vpn.c       the TUN device (tun.c) and the core's VPN
+ *     daemon_claim.c     the lease of the member's address (DHCP over the
+ *                        DHT): claimed before the member publishes
  *
  * Private to daemon/: nothing outside these files includes it. Every
  * function here runs on the loop thread.
@@ -123,6 +125,31 @@ typedef struct rn_daemon_dht {
 	rn_resolve_cache cache;
 } rn_daemon_dht;
 
+/* ---- the address lease (daemon_claim.c) --------------------------------- */
+
+#define RN_DAEMON_CLAIM_TRIES_MAX 16   /* candidates of a range, per start */
+#define RN_DAEMON_CLAIM_RETRY_MS  5000 /* after a timeout or refusal */
+#define RN_DAEMON_CLAIM_VERIFY_MS 3000 /* create -> get: handoffs settle */
+
+enum {
+	RN_CLAIM_IDLE,     /* not joined yet */
+	RN_CLAIM_CREATING, /* a create for candidate `trying` is out */
+	RN_CLAIM_HELD,     /* the address is ours (or fixed) */
+	RN_CLAIM_MOVING,   /* restarting bound to another candidate */
+	RN_CLAIM_FAILED,   /* no free address: stopping */
+	RN_CLAIM_VERIFYING /* created; the get after it is due or out */
+};
+
+typedef struct rn_daemon_claim {
+	int state;
+	uint32_t attempt; /* 0: unbound; else bound to candidate attempt - 1 */
+	uint32_t trying;  /* the candidate being claimed */
+	uint64_t rid;     /* of the create out, 0 if none */
+	uint8_t vip[RN_CERT_VIP_MAX]; /* trying's address */
+	uint64_t conflicts;           /* candidates found taken */
+	uint64_t lost;                /* renewals refused: lease lost */
+} rn_daemon_claim;
+
 struct rn_daemon {
 	uv_loop_t loop;
 	int loop_ok;
@@ -148,15 +175,35 @@ struct rn_daemon {
 	unsigned n_pings;
 	rn_daemon_dht *dht;
 	struct rn_daemon_vpn *vpn; /* NULL with [tun] device = none */
+	rn_daemon_claim claim;
 	uint64_t next_qid;
 	int stopping;
+	int exit_rc;             /* what rn_daemon_run returns */
+	int restart;             /* start again bound to restart_attempt */
+	uint32_t restart_attempt;
 };
 
 /* daemon_identity.c: reads the group public key, the node key and the
  * certificate c names, checks that they belong together (now, by the wall
- * clock) and fills id. 0, or -1 with one line naming the file in err. */
+ * clock) and fills id; a range certificate stays unbound for attempt 0
+ * and is bound to rn_cert_pick's candidate attempt - 1 otherwise. 0, or
+ * -1 with one line naming the file in err. */
 int rn_daemon_identity_load(const rn_config *c, rn_daemon_identity *id,
-                            char *err, size_t errlen);
+                            uint32_t attempt, char *err, size_t errlen);
+
+/* daemon.c: leave the ring and start again bound to candidate `attempt`
+ * (rn_daemon_run returns, rn_daemon_restart_attempt says so); or stop
+ * with exit code 1 after a run-time failure that was logged. */
+void rn_daemon_restart(rn_daemon *d, uint32_t attempt);
+void rn_daemon_fail(rn_daemon *d);
+
+/* daemon_claim.c (the state machine is at its top). start: on the DHT's
+ * publication timer, until the lease is held; on_result: 1 if res was the
+ * claim's (its create, or a lease renewal refused), 0 to look elsewhere. */
+void rn_daemon_claim_start(rn_daemon *d);
+int rn_daemon_claim_on_result(rn_daemon *d, const rn_dht_result *res);
+int rn_daemon_claim_held(const rn_daemon *d);
+json_t *rn_daemon_claim_status(const rn_daemon *d);
 
 /* daemon_boot.c: resolves every bootstrap entry (retrying while none
  * resolves), then joins the ring; cancel stops all of that. */
@@ -186,8 +233,13 @@ void rn_daemon_ping_abort_all(rn_daemon *d);
  * before rn_node_free. */
 int rn_daemon_dht_new(rn_daemon *d, char *err, size_t errlen);
 void rn_daemon_dht_free(rn_daemon *d);
-/* RN_EV_JOINED: publish this member's records a little later. */
+/* RN_EV_JOINED: claim the address, then publish this member's records,
+ * a little later. */
 void rn_daemon_dht_on_joined(rn_daemon *d);
+/* The publication timer in ms (claim or publish, whichever is due);
+ * publish: the member and name records now. */
+void rn_daemon_dht_publish_later(rn_daemon *d, uint64_t ms);
+void rn_daemon_dht_publish(rn_daemon *d);
 /* Shutdown: every wait is answered now (with an error), timers stop. */
 void rn_daemon_dht_abort_all(rn_daemon *d);
 /* status: the DHT's, the table's and the cache's counters. */

@@ -108,13 +108,30 @@ int main(int argc, char **argv)
 			printf("%s: ok\n", config);
 		return rc;
 	}
-	rn_daemon *d;
-	int rc = rn_daemon_new(&d, config, err, sizeof err);
-	if (rc) {
-		fprintf(stderr, "ringnetd: %s\n", err);
-		return rc;
+	/* a range member that claimed an address starts again, in this
+	 * process, bound to it (daemon_claim.c); a bounded number of times */
+	uint32_t attempt = 0;
+	for (unsigned starts = 1;; starts++) {
+		rn_daemon *d;
+		int rc = rn_daemon_new(&d, config, attempt, err, sizeof err);
+		if (rc) {
+			fprintf(stderr, "ringnetd: %s\n", err);
+			return rc;
+		}
+		rc = rn_daemon_run(d);
+		uint32_t next;
+		int again = rn_daemon_restart_attempt(d, &next) &&
+		            rc == RN_DAEMON_EXIT_OK;
+		rn_daemon_free(d);
+		if (!again)
+			return rc;
+		if (starts >= RN_DAEMON_STARTS_MAX) {
+			fprintf(stderr,
+			        "ringnetd: the address moved %u times; "
+			        "giving up\n",
+			        starts);
+			return RN_DAEMON_EXIT_FAIL;
+		}
+		attempt = next;
 	}
-	rc = rn_daemon_run(d);
-	rn_daemon_free(d);
-	return rc;
 }

@@ -694,6 +694,12 @@ static int write_record(rn_dht *d, rn_time now, uint64_t rid, int op,
 	if (d->ident) {
 		r.has_cert = 1;
 		r.cert = d->ident->parsed;
+		/* a range member claims addresses other than the one its
+		 * node is bound to: each lease carries the certificate
+		 * bound to its own key (docs/dht.md, "Address leases") */
+		if (rn_cert_is_range(&r.cert) && !strcmp(ns, "lease") &&
+		    rn_cert_bind(&r.cert, key, key_len))
+			return RN_ERR_PERM;
 	}
 	int rc = rn_rec_sign(&r, d->group_id,
 			     d->ident ? d->ident->node_sk : NULL);

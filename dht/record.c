@@ -126,6 +126,9 @@ static int ns_rule(const rn_rec *r)
 {
 	int tomb = (r->flags & RN_REC_TOMB) != 0;
 	const rn_cert *c = r->has_cert ? &r->cert : NULL;
+	int addr_ns = ns_is(r, "member") || ns_is(r, "lease") || ns_is(r, "name");
+	if (addr_ns && c && !rn_cert_is_bound(c))
+		return RN_ERR_PERM; /* a range member before its claim */
 	if (ns_is(r, "member") || ns_is(r, "lease")) {
 		if (r->key_len != 4 && r->key_len != 16)
 			return RN_ERR_PERM;

@@ -40,7 +40,8 @@ rn_node *rn_node_new(rn_shared *sh, void *env_ctx, const uint8_t group_id[32],
 		     const uint8_t *vip, size_t vip_len, const rn_ep *own_ep,
 		     rn_time now)
 {
-	if (!vip || (vip_len != 4 && vip_len != 16))
+	/* 32 bytes: an unbound range member's node key (core/cert.h) */
+	if (!vip || (vip_len != 4 && vip_len != 16 && vip_len != 32))
 		return NULL;
 	rn_node *n = calloc(1, sizeof *n);
 	if (!n)

@@ -102,7 +102,9 @@ typedef struct rn_link_info {
 	char name[RN_CERT_NAME_MAX + 1];
 } rn_link_info;
 
-/* vip: the node's virtual address bytes (4 for IPv4, 16 for IPv6);
+/* vip: the node's virtual address bytes (4 for IPv4, 16 for IPv6), or
+ * the 32-byte node key of a range member not bound to an address yet
+ * (core/cert.h: the ring id is hashed from either the same way);
  * own_ep: how the node believes it can be reached (may be all zero). */
 rn_node *rn_node_new(rn_shared *sh, void *env_ctx, const uint8_t group_id[32],
 		     const uint8_t *vip, size_t vip_len, const rn_ep *own_ep,

@@ -868,7 +868,8 @@ static void on_data(rn_node *n, rn_time now, const rn_ep *from,
 	/* An overlay message is a msgpack array (0x9_); an IP packet starts
 	 * with its version nibble, 4 or 6. */
 	if (pt_len && ((pt[0] >> 4) == 4 || (pt[0] >> 4) == 6)) {
-		if (x->orphan) {
+		/* an unbound range member has no address to send from */
+		if (x->orphan || !rn_cert_is_bound(&x->cert)) {
 			n->sec->st.data_unknown++;
 			return;
 		}

@@ -161,7 +161,8 @@ static int check_peer(const rn_e2e_ctx *c, const rn_id *id,
 	int rc = rn_cert_verify(peer, c->group_pk, now_s);
 	if (rc)
 		return rc;
-	if (rn_cert_ring_id(peer, &cid) || rn_id_cmp(&cid, id) != 0)
+	if (rn_cert_ring_id(peer, &cid) || rn_id_cmp(&cid, id) != 0 ||
+	    !rn_cert_is_bound(peer)) /* no address to speak for yet */
 		return RN_ERR_PERM;
 	return 0;
 }

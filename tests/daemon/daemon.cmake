@@ -11,11 +11,13 @@
 #            (udp_relay.py) are counted and dropped
 #   dht      five daemons: ringnet dht put/create/get/remove and
 #            ringnet resolve across them
+#   lease    range members claim distinct addresses through the DHT,
+#            keep them across a restart, and one finds none in a full range
 if(NOT (TARGET ringnetd AND TARGET ringnet))
   return()
 endif()
 
-foreach(t badconf ring12 refuse replay dht)
+foreach(t badconf ring12 refuse replay dht lease)
   add_test(NAME daemon_${t}
     COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${t}.sh
       $<TARGET_FILE:ringnetd> $<TARGET_FILE:ringnet>)

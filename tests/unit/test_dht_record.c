@@ -189,6 +189,60 @@ static void test_namespace_rules(void **state)
 			 RN_ERR_INVAL);
 }
 
+/* A range member (core/cert.h, version 2): unbound it writes none of the
+ * address namespaces; bound, the rules read its address as for a fixed
+ * member; the group signed only the range. */
+static void test_range_member(void **state)
+{
+	fx *f = *state;
+	rn_rec r;
+	const uint8_t net[4] = {10, 0, 0, 0}, vip9[4] = {10, 0, 0, 9};
+	const uint8_t vip8[4] = {10, 0, 0, 8}, out[4] = {10, 0, 1, 9};
+	rn_cert range;
+	assert_int_equal(rn_cert_issue_range(&range, f->gsk, f->pk, net, 4, 24,
+	                                     "alice", NOW_MS / 1000 - 60,
+	                                     NOW_MS / 1000 + 86400),
+	                 0);
+	f->cert = range; /* unbound */
+	make(f, &r, "lease", net, 4, f->pk, 32, RN_REC_EXCL);
+	assert_int_equal(rn_rec_check(&r, &f->pol, NOW_MS), RN_ERR_PERM);
+	make(f, &r, "member", net, 4, "x", 1, RN_REC_REPLACE);
+	assert_int_equal(rn_rec_check(&r, &f->pol, NOW_MS), RN_ERR_PERM);
+	make(f, &r, "name", (const uint8_t *)"alice", 5, net, 4,
+	     RN_REC_REPLACE);
+	assert_int_equal(rn_rec_check(&r, &f->pol, NOW_MS), RN_ERR_PERM);
+	make(f, &r, "notes", (const uint8_t *)"k", 1, "v", 1, 0);
+	assert_int_equal(rn_rec_check(&r, &f->pol, NOW_MS), 0);
+
+	/* bound to .9: its lease, member and name records, none of .8's */
+	f->cert = range;
+	assert_int_equal(rn_cert_bind(&f->cert, vip9, 4), 0);
+	make(f, &r, "lease", vip9, 4, f->pk, 32, RN_REC_EXCL);
+	assert_int_equal(rn_rec_check(&r, &f->pol, NOW_MS), 0);
+	make(f, &r, "member", vip9, 4, "x", 1, RN_REC_REPLACE);
+	assert_int_equal(rn_rec_check(&r, &f->pol, NOW_MS), 0);
+	make(f, &r, "name", (const uint8_t *)"alice", 5, vip9, 4,
+	     RN_REC_REPLACE);
+	assert_int_equal(rn_rec_check(&r, &f->pol, NOW_MS), 0);
+	make(f, &r, "lease", vip8, 4, f->pk, 32, RN_REC_EXCL);
+	assert_int_equal(rn_rec_check(&r, &f->pol, NOW_MS), RN_ERR_PERM);
+	/* the record travels: decoded, it still checks */
+	uint8_t enc[RN_REC_ENCODED_MAX];
+	size_t len;
+	rn_rec d;
+	make(f, &r, "lease", vip9, 4, f->pk, 32, RN_REC_EXCL);
+	assert_int_equal(rn_rec_encode(&r, enc, sizeof enc, &len), 0);
+	assert_int_equal(rn_rec_decode(&f->zone, enc, len, &d), 0);
+	assert_int_equal(rn_rec_check(&d, &f->pol, NOW_MS), 0);
+	assert_memory_equal(d.cert.vip, vip9, 4);
+	/* a vip moved out of the range by hand: the certificate is refused */
+	make(f, &r, "lease", vip9, 4, f->pk, 32, RN_REC_EXCL);
+	memcpy(r.cert.vip, out, 4);
+	memcpy(r.key, out, 4);
+	assert_int_equal(rn_rec_sign(&r, f->gid, f->sk), 0);
+	assert_int_not_equal(rn_rec_check(&r, &f->pol, NOW_MS), 0);
+}
+
 static void test_codec(void **state)
 {
 	fx *f = *state;
@@ -228,6 +282,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_namespace_rules, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_codec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_range_member, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
