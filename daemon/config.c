@@ -18,6 +18,8 @@
  */
 #include "config.h"
 
+#include "../nat/portmap.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
@@ -121,6 +123,7 @@ void rn_config_default(rn_config *c)
 	c->tun_mtu = RN_CONFIG_TUN_MTU_DEFAULT;
 	c->tun_offload = 1;
 	c->tun_busy_poll_us = RN_CONFIG_BUSY_POLL_DEFAULT;
+	c->nat_portmap = RN_PORTMAP_NATPMP | RN_PORTMAP_UPNP;
 }
 
 int rn_config_log_level_parse(const char *name)
@@ -508,6 +511,29 @@ static void on_tun_key(parse *p, const char *name, const char *v)
 		        name);
 }
 
+static void on_nat_key(parse *p, const char *name, const char *v)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} kinds[] = {{"auto", RN_PORTMAP_NATPMP | RN_PORTMAP_UPNP},
+	             {"nat-pmp", RN_PORTMAP_NATPMP},
+	             {"upnp", RN_PORTMAP_UPNP},
+	             {"no", 0}};
+	if (strcmp(name, "portmap")) {
+		fail_at(p, p->line,
+		        "unknown key '%s' in [nat]; the key is portmap", name);
+		return;
+	}
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (!strcmp(v, kinds[i].name)) {
+			p->c->nat_portmap = kinds[i].bits;
+			return;
+		}
+	fail_at(p, p->line,
+	        "bad portmap '%s': write auto, nat-pmp, upnp or no", v);
+}
+
 static int on_key(void *user, const char *section, const char *name,
                   const char *value)
 {
@@ -524,6 +550,8 @@ static int on_key(void *user, const char *section, const char *name,
 		on_bootstrap_key(p, name, value);
 	else if (!strcmp(section, "tun"))
 		on_tun_key(p, name, value);
+	else if (!strcmp(section, "nat"))
+		on_nat_key(p, name, value);
 	else if (!section[0])
 		fail_at(p, p->line,
 		        "key '%s' is outside any section; put it under [node] "
@@ -532,7 +560,7 @@ static int on_key(void *user, const char *section, const char *name,
 	else
 		fail_at(p, p->line,
 		        "unknown section [%s]; the sections are [node], "
-		        "[bootstrap] and [tun]",
+		        "[bootstrap], [tun] and [nat]",
 		        section);
 	return !p->failed;
 }

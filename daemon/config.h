@@ -76,6 +76,9 @@ typedef struct rn_config {
 	int tun_mss_clamp;       /* clamp TCP MSS to the relayed path's */
 	int tun_offload;         /* try the TUN offloads (docs/vpn.md sec. 5) */
 	uint32_t tun_busy_poll_us; /* poll without sleeping after traffic */
+	/* [nat]: port mappings asked of the home gateway, RN_PORTMAP_* bits
+	 * (nat/portmap.h); 0: none */
+	unsigned nat_portmap;
 } rn_config;
 
 /* The defaults: listen [::]:7400, no bootstrap peers, no key paths, the

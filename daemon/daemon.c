@@ -15,6 +15,8 @@
  *     ping->timer            one per ping in progress (daemon_ping.c)
  *     dht->publish, ->expiry the DHT's publication and the deadlines of
  *                            the requests waiting for it (daemon_dht.c)
+ *     pm->timer, pm->work    the port mapping's next request, and the one
+ *                            out on the thread pool (daemon_portmap.c)
  *     res[i].req             uv_getaddrinfo requests (not handles)
  *
  * States:  RUNNING --SIGINT/SIGTERM--> DRAINING (node left, peers told,
@@ -71,6 +73,7 @@ static void close_all(rn_daemon *d)
 {
 	rn_daemon_ping_abort_all(d);
 	rn_daemon_dht_abort_all(d);
+	rn_daemon_portmap_stop(d);
 	rn_daemon_vpn_close(d);
 	rn_daemon_boot_cancel(d);
 	if (d->ctl) {
@@ -95,6 +98,7 @@ static void stop(rn_daemon *d, const char *why)
 	d->stopping = 1;
 	rn_uvenv_log(&d->env, RN_LOG_INFO, "%s: leaving the ring", why);
 	rn_node_leave(d->node, rn_uvenv_now());
+	rn_daemon_portmap_stop(d);
 	rn_daemon_ping_abort_all(d);
 	rn_daemon_dht_abort_all(d);
 	rn_daemon_boot_cancel(d);
@@ -285,6 +289,7 @@ static int setup(rn_daemon *d, uint32_t attempt, char *err, size_t errlen)
 	 * (daemon_claim.c) */
 	d->claim.attempt = attempt;
 	if (node_init(d, err, errlen) || rn_daemon_dht_new(d, err, errlen) ||
+	    rn_daemon_portmap_new(d) ||
 	    (!rn_cert_is_range(&d->id.ident.parsed) &&
 	     rn_daemon_vpn_new(d, err, errlen)))
 		return RN_DAEMON_EXIT_FAIL;
@@ -374,6 +379,7 @@ void rn_daemon_free(rn_daemon *d)
 	if (!d)
 		return;
 	loop_finish(d);
+	rn_daemon_portmap_free(d);
 	rn_daemon_vpn_free(d); /* stacked on the DHT: first */
 	rn_daemon_dht_free(d); /* detaches from the node: then */
 	rn_node_free(d->node);

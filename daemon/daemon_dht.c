@@ -217,6 +217,9 @@ static void own_member(const rn_daemon *d, rn_member *m)
 		ep_add(m, RN_MEMBER_EP_LOCAL, &own);
 	else
 		interface_eps(d, m, own.port);
+	const rn_ep *mapped = rn_daemon_portmap_ext(d);
+	if (mapped)
+		ep_add(m, RN_MEMBER_EP_MAPPED, mapped);
 	const rn_ep *rx = d->node ? rn_node_own_ep(d->node) : NULL;
 	for (unsigned i = 0; rx && i < m->n; i++)
 		if (rn_ep_eq(&m->ep[i], rx))

@@ -18,6 +18,8 @@
  *     daemon_vpn.c       the TUN device (tun.c) and the core's VPN
  *     daemon_claim.c     the lease of the member's address (DHCP over the
  *                        DHT): claimed before the member publishes
+ *     daemon_portmap.c   the home gateway's port mapping (NAT-PMP, UPnP;
+ *                        nat/portmap.h, portmap_io.c)
  *
  * Private to daemon/: nothing outside these files includes it. Every
  * function here runs on the loop thread.
@@ -176,6 +178,7 @@ struct rn_daemon {
 	rn_daemon_dht *dht;
 	struct rn_daemon_vpn *vpn; /* NULL with [tun] device = none */
 	rn_daemon_claim claim;
+	struct rn_daemon_portmap *pm; /* NULL: [nat] portmap = no, loopback */
 	uint64_t next_qid;
 	int stopping;
 	int exit_rc;             /* what rn_daemon_run returns */
@@ -196,6 +199,16 @@ int rn_daemon_identity_load(const rn_config *c, rn_daemon_identity *id,
  * with exit code 1 after a run-time failure that was logged. */
 void rn_daemon_restart(rn_daemon *d, uint32_t attempt);
 void rn_daemon_fail(rn_daemon *d);
+
+/* daemon_portmap.c: new after the node (0, or -1 out of memory); stop
+ * at shutdown (removes a held mapping); free after the loop. ext: the
+ * mapping held now, or NULL. */
+typedef struct rn_daemon_portmap rn_daemon_portmap;
+int rn_daemon_portmap_new(rn_daemon *d);
+void rn_daemon_portmap_stop(rn_daemon *d);
+void rn_daemon_portmap_free(rn_daemon *d);
+const rn_ep *rn_daemon_portmap_ext(const rn_daemon *d);
+json_t *rn_daemon_portmap_status(const rn_daemon *d);
 
 /* daemon_claim.c (the state machine is at its top). start: on the DHT's
  * publication timer, until the lease is held; on_result: 1 if res was the

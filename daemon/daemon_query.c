@@ -176,7 +176,7 @@ static json_t *cmd_status(rn_daemon *d)
 	rn_time up_us = rn_uvenv_now() - d->started;
 	return json_pack(
 	    "{s:b,s:o,s:o,s:s,s:o,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
-	    "s:o}",
+	    "s:o,s:o}",
 	    "ok", 1, "id", rn_daemon_query_id(rn_node_id(d->node)), "vip",
 	    json_vip(c->vip, c->vip_len), "name", c->name, "group",
 	    json_hex(d->id.group_id, RN_GROUP_ID_LEN), "state",
@@ -187,7 +187,8 @@ static json_t *cmd_status(rn_daemon *d)
 	    stats_json(rn_node_get_stats(d->node)), "sec",
 	    sec_json(rn_node_sec_stats(d->node)), "driver",
 	    driver_json(&d->env.stats), "dht", rn_daemon_dht_status(d), "vpn",
-	    rn_daemon_vpn_status(d), "lease", rn_daemon_claim_status(d));
+	    rn_daemon_vpn_status(d), "lease", rn_daemon_claim_status(d),
+	    "portmap", rn_daemon_portmap_status(d));
 }
 
 /* ---- peers --------------------------------------------------------------- */

@@ -176,6 +176,12 @@ const rn_ep *rn_node_own_ep(const rn_node *n)
 	return rn_ep_is_zero(&n->own_ep) ? NULL : &n->own_ep;
 }
 
+void rn_node_set_own_ep(rn_node *n, const rn_ep *ep)
+{
+	if (ep && !rn_ep_is_zero(ep))
+		n->own_ep = *ep;
+}
+
 void rn_node_random(rn_node *n, void *buf, size_t len)
 {
 	n->sh->env->random(n->lg.ctx, buf, len);

@@ -102,7 +102,7 @@ rn_conf()
 		printf 'group = group.pub\nkey = %s.key\ncert = %s.cert\n' "$name" "$name"
 		printf 'control = %s/%s.sock\nlog_level = %s\n' "$RN_DIR" "$name" "${RN_LOG_LEVEL:-info}"
 		# loopback tests run many daemons in one namespace: no VPN
-		printf '[tun]\ndevice = none\n'
+		printf '[tun]\ndevice = none\n[nat]\nportmap = no\n'
 		if [ $# -gt 0 ]; then
 			printf '[bootstrap]\n'
 			for p in "$@"; do printf 'peer = %s\n' "$p"; done

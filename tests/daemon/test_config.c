@@ -190,7 +190,7 @@ static void test_unknown_section(void **state)
 	(void)state;
 	expect_error("[node]\n" REQUIRED "[peers]\npeer = a:1\n", 6,
 	             "unknown section [peers]; the sections are [node], "
-	             "[bootstrap] and [tun]");
+	             "[bootstrap], [tun] and [nat]");
 }
 
 static void test_tun(void **state)
