@@ -256,7 +256,8 @@ static int is_shown_first(const char *key)
 	static const char *const known[] = {
 	    "ok",    "id",     "name",     "vip",    "group",
 	    "state", "listen", "uptime_s", "links",  "succ",
-	    "pred",  "stats",  "sec",      "driver", "dht", "vpn"};
+	    "pred",  "stats",  "sec",      "driver", "dht", "vpn",
+	    "lease", "portmap"};
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
 		if (strcmp(key, known[i]) == 0)
 			return 1;
@@ -547,6 +548,29 @@ void rn_cli_print_status(FILE *out, const json_t *reply)
 		                                                        : "off");
 	} else
 		cell_set(row, 1, "(none: [tun] device = none)");
+	const json_t *lease = json_object_get(reply, "lease");
+	if (json_is_object(lease)) {
+		const json_t *r = json_object_get(lease, "range");
+		row = table_add(&t);
+		cell_set(row, 0, "lease:");
+		cell_set(row, 1, "%s%s%s%s", member_str(lease, "state"),
+		         json_is_string(r) ? " (claimed in " : " (fixed address",
+		         json_is_string(r) ? json_string_value(r) : "", ")");
+	}
+	const json_t *pm = json_object_get(reply, "portmap");
+	if (pm) {
+		row = table_add(&t);
+		cell_set(row, 0, "nat:");
+		if (json_is_string(json_object_get(pm, "external")))
+			cell_set(row, 1, "%s maps %s", member_str(pm, "method"),
+			         member_str(pm, "external"));
+		else if (json_is_object(pm))
+			cell_set(row, 1, "no port mapping (%s)",
+			         member_str(pm, "state"));
+		else
+			cell_set(row, 1, "no port mapping ([nat] portmap = no, "
+			                 "or a loopback socket)");
+	}
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)reply, key, v)

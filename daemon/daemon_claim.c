@@ -21,13 +21,14 @@
  *
  *   JOINED (+2 s) --> CREATING(trying = first)
  *         first = 0 unbound, attempt - 1 bound
- *   CREATING --ok--> VERIFYING: RN_DAEMON_CLAIM_VERIFY_MS later, a get
- *            of the lease (see below)
- *   VERIFYING --only our record, bound and trying == attempt - 1--> HELD:
+ *   CREATING --ok, bound and trying == attempt - 1 (the lease this
+ *            process verified before it rebound, renewed)--> HELD:
  *            publish, VPN up
- *   VERIFYING --only our record, otherwise--> MOVING: the daemon leaves
- *            the ring and starts again bound to `trying` (the ring id
- *            follows the address)
+ *   CREATING --ok, otherwise--> VERIFYING: RN_DAEMON_CLAIM_VERIFY_MS
+ *            later, a get of the lease (see below)
+ *   VERIFYING --only our record--> MOVING: the daemon leaves the ring and
+ *            starts again bound to `trying` (the ring id follows the
+ *            address)
  *   VERIFYING --another member's record--> as a conflict
  *   CREATING --conflict--> forget it, trying + 1 (at most
  *            RN_DAEMON_CLAIM_TRIES_MAX candidates) --> CREATING
@@ -221,8 +222,6 @@ static void verified(rn_daemon *d, const rn_dht_result *res)
 		/* lost on the way (or the get failed): claim it again */
 		cl->state = RN_CLAIM_CREATING;
 		rn_daemon_dht_publish_later(d, RN_DAEMON_CLAIM_RETRY_MS);
-	} else if (cl->attempt && cl->trying == cl->attempt - 1) {
-		held(d);
 	} else {
 		move_to(d, cl->trying + 1, "claimed an address");
 	}
@@ -256,8 +255,12 @@ int rn_daemon_claim_on_result(rn_daemon *d, const rn_dht_result *res)
 		verified(d, res);
 		return 1;
 	}
-	if (res->status == 0 && !rn_cert_is_range(c)) {
-		held(d); /* a fixed address: nothing to verify */
+	if (res->status == 0 &&
+	    (!rn_cert_is_range(c) ||
+	     (cl->attempt && cl->trying == cl->attempt - 1))) {
+		/* a fixed address: nothing to verify; the bound one: verified
+		 * before this start, and renewed now */
+		held(d);
 	} else if (res->status == 0) {
 		cl->state = RN_CLAIM_VERIFYING;
 		rn_daemon_dht_publish_later(d, RN_DAEMON_CLAIM_VERIFY_MS);

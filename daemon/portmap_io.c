@@ -39,13 +39,18 @@ static int natpmp_wait(natpmp_t *n, natpmpresp_t *resp)
 	return rc;
 }
 
+/* -2: no default gateway at all (no home gateway to ask either way) */
 static int natpmp_run(rn_portmap_job *j)
 {
 	natpmp_t n;
 	natpmpresp_t r;
 	int rc = initnatpmp(&n, 0, 0);
+	if (rc == NATPMP_ERR_CANNOTGETGATEWAY) {
+		snprintf(j->why, sizeof j->why, "no default gateway");
+		return -2;
+	}
 	if (rc < 0) {
-		snprintf(j->why, sizeof j->why, "NAT-PMP: no gateway (%d)", rc);
+		snprintf(j->why, sizeof j->why, "NAT-PMP: cannot start (%d)", rc);
 		return -1;
 	}
 	uint32_t addr = 0;
@@ -149,6 +154,9 @@ void rn_portmap_io_run(rn_portmap_job *j)
 			continue;
 		int rc = order[i] == RN_PORTMAP_NATPMP ? natpmp_run(j)
 		                                       : upnp_run(j);
+		if (rc == -2)
+			break; /* a host with no default route has no home
+			        * gateway: no SSDP either */
 		if (rc == 0) {
 			j->ok = 1;
 			j->method = order[i];

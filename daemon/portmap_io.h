@@ -5,7 +5,8 @@
  *
  * NAT-PMP goes to the default gateway (libnatpmp reads the routing
  * table); UPnP finds the IGD by SSDP multicast on the LAN (TTL 2). Both
- * ask for the same external port as the local one.
+ * ask for the same external port as the local one. A host without a
+ * default route asks neither.
  */
 #ifndef RN_PORTMAP_IO_H
 #define RN_PORTMAP_IO_H

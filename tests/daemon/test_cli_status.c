@@ -282,6 +282,36 @@ static void test_ping_summary(void **state)
 	free(text);
 }
 
+/* The address lease and the port mapping each get a line. */
+static void test_lease_and_nat(void **state)
+{
+	(void)state;
+	json_t *reply = json_pack(
+	    "{s:b, s:{s:s, s:s, s:i, s:i, s:i},"
+	    " s:{s:s, s:s, s:s, s:i, s:i, s:i}}",
+	    "ok", 1, "lease", "state", "held", "range", "10.1.0.0/16",
+	    "attempt", 3, "conflicts", 1, "lost", 0, "portmap", "state",
+	    "mapped", "method", "nat-pmp", "external", "100.128.0.2:7400",
+	    "requests", 1, "mapped", 1, "failed", 0);
+	char *text = render(rn_cli_print_status, reply);
+	assert_line(text, "lease:", "lease:   held (claimed in 10.1.0.0/16)");
+	assert_line(text, "nat:", "nat:     nat-pmp maps 100.128.0.2:7400");
+	free(text);
+	reply = json_pack("{s:b, s:{s:s, s:n}, s:{s:s, s:n}}", "ok", 1, "lease",
+	                  "state", "held", "range", "portmap", "state",
+	                  "waiting", "external");
+	text = render(rn_cli_print_status, reply);
+	assert_line(text, "lease:", "lease:   held (fixed address)");
+	assert_line(text, "nat:", "nat:     no port mapping (waiting)");
+	free(text);
+	reply = json_pack("{s:b, s:n}", "ok", 1, "portmap");
+	text = render(rn_cli_print_status, reply);
+	assert_line(text, "nat:", "nat:     no port mapping ([nat] portmap = "
+	                          "no, or a loopback socket)");
+	assert_null(strstr(text, "lease:"));
+	free(text);
+}
+
 static void test_missing_members_print_dashes(void **state)
 {
 	(void)state;
@@ -367,6 +397,7 @@ int main(void)
 	    cmocka_unit_test(test_peer_name_cannot_drive_the_terminal),
 	    cmocka_unit_test(test_ring_in_ring_order),
 	    cmocka_unit_test(test_ping_summary),
+	    cmocka_unit_test(test_lease_and_nat),
 	    cmocka_unit_test(test_missing_members_print_dashes),
 	    cmocka_unit_test(test_socket_path),
 	    cmocka_unit_test(test_exit_codes),
