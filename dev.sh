@@ -11,8 +11,9 @@ cd "$(dirname "$0")"
 PKGS=(gcc cmake ninja-build pkg-config python3 libsodium-dev libmsgpack-dev
       libuv1-dev libnatpmp-dev libminiupnpc-dev libcmocka-dev libjansson-dev
       libinih-dev zlib1g-dev)
-# The network-namespace tests and the demo (tests/netns/): ip, nft, ping, iperf3.
-NETNS_PKGS=(iproute2 nftables iputils-ping iperf3)
+# The network-namespace tests and the demo (tests/netns/): ip, nft, ping,
+# iperf3, and miniupnpd for the routers that are UPnP/NAT-PMP gateways.
+NETNS_PKGS=(iproute2 nftables iputils-ping iperf3 miniupnpd-nftables)
 
 need_pkgs() { # extra packages...
   local missing=()

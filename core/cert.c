@@ -414,8 +414,8 @@ static int get_addr(const msgpack_object *a, uint32_t i, uint8_t *out,
 
 static int decode_fields(const msgpack_object *o, rn_cert *c)
 {
-	uint32_t type, version, prefix_len;
-	uint8_t range_len;
+	uint32_t type, version, prefix_len = 0;
+	uint8_t range_len = 0;
 
 	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 2 ||
 	    rn_mp_get_u32(o, 0, 255, &type) ||
