@@ -123,6 +123,10 @@ static json_t *stats_json(const rn_node_stats *s)
 	FIELD(o, s, reroutes);
 	FIELD(o, s, route_lost);
 	FIELD(o, s, boot_answers);
+	FIELD(o, s, boot_peers);
+	FIELD(o, s, punches);
+	FIELD(o, s, ctm_replies);
+	FIELD(o, s, drop_answers);
 	return o;
 }
 

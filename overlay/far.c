@@ -182,6 +182,7 @@ static void send_far_ctm(rn_node *n, rn_time now, const rn_id *dst,
 	b.u.ctm.token = token;
 	b.u.ctm.n_eps = 1;
 	b.u.ctm.eps[0] = n->own_ep;
+	b.u.ctm.has_relay = 0;
 	if (rn_body_encode(&b, body, sizeof body, &len) == 0)
 		rn_route_send(n, now, dst,
 			      RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC, body,

@@ -18,7 +18,8 @@
  * The list holds lost_peers_max entries, allocated at the first loss (most
  * nodes never lose a neighbour to a failure); when it is full the oldest
  * entry gives way. A crashed peer costs at most one failed link open per
- * probe, with the probes spaced exponentially.
+ * probe, with the probes spaced exponentially, and no punch (near.c): a
+ * lost peer is most likely gone, and one that is not probes us too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,14 @@ uint32_t rn_lost_tick(rn_node *n, rn_time now, uint32_t now_ms)
 		i++;
 	}
 	return next;
+}
+
+int rn_lost_has(const rn_node *n, const rn_id *off)
+{
+	for (uint32_t i = 0; i < n->n_lost; i++)
+		if (rn_id_cmp(&n->lost[i].off, off) == 0)
+			return 1;
+	return 0;
 }
 
 void rn_lost_free(rn_node *n)

@@ -43,6 +43,30 @@ static void pack_header(msgpack_packer *pk, uint32_t n, uint8_t type)
 	rn_mp_pack_header(pk, n, type, RN_PROTO_VERSION);
 }
 
+/* [id, ep], as in NEIGHBORS and a bootstrap's HELLO_ACK */
+static void pack_peer(msgpack_packer *pk, const rn_peer_info *p)
+{
+	msgpack_pack_array(pk, 2);
+	pack_id(pk, &p->id);
+	pack_ep(pk, &p->ep);
+}
+
+static int get_peer(const msgpack_object *a, uint32_t i, rn_peer_info *p)
+{
+	const msgpack_object *e;
+	return rn_mp_get_array(a, i, 2, 2, &e) || get_id(e, 0, &p->id) ||
+		       get_ep(e, 1, &p->ep)
+		   ? RN_ERR_PROTO
+		   : 0;
+}
+
+/* Only a bootstrap's answer to a probe names a peer. */
+static int hello_may_carry_peer(const rn_msg *m)
+{
+	return m->type == RN_MSG_HELLO_ACK &&
+	       (m->u.hello.kind & RN_KIND_CTM_SENT);
+}
+
 int rn_msg_encode(const rn_msg *m, uint8_t *buf, size_t cap, size_t *len)
 {
 	rn_writer w;
@@ -52,12 +76,16 @@ int rn_msg_encode(const rn_msg *m, uint8_t *buf, size_t cap, size_t *len)
 	switch (m->type) {
 	case RN_MSG_HELLO:
 	case RN_MSG_HELLO_ACK:
-		pack_header(&pk, 7, m->type);
+		if (m->u.hello.has_peer && !hello_may_carry_peer(m))
+			return RN_ERR_INVAL;
+		pack_header(&pk, m->u.hello.has_peer ? 8 : 7, m->type);
 		pack_id(&pk, &m->u.hello.src);
 		msgpack_pack_uint8(&pk, m->u.hello.kind);
 		msgpack_pack_uint32(&pk, m->u.hello.token);
 		pack_ep(&pk, &m->u.hello.your_ep);
 		msgpack_pack_uint32(&pk, m->u.hello.ts_ms);
+		if (m->u.hello.has_peer)
+			pack_peer(&pk, &m->u.hello.peer);
 		break;
 	case RN_MSG_PING:
 	case RN_MSG_PONG:
@@ -74,11 +102,8 @@ int rn_msg_encode(const rn_msg *m, uint8_t *buf, size_t cap, size_t *len)
 			return RN_ERR_INVAL;
 		pack_header(&pk, 3, m->type);
 		msgpack_pack_array(&pk, m->u.neighbors.n);
-		for (unsigned i = 0; i < m->u.neighbors.n; i++) {
-			msgpack_pack_array(&pk, 2);
-			pack_id(&pk, &m->u.neighbors.v[i].id);
-			pack_ep(&pk, &m->u.neighbors.v[i].ep);
-		}
+		for (unsigned i = 0; i < m->u.neighbors.n; i++)
+			pack_peer(&pk, &m->u.neighbors.v[i]);
 		break;
 	case RN_MSG_ROUTED:
 		if (m->u.routed.body_len > RN_BODY_DATA_MAX)
@@ -108,13 +133,17 @@ int rn_msg_encode(const rn_msg *m, uint8_t *buf, size_t cap, size_t *len)
 static int decode_hello(const msgpack_object *o, rn_msg *m)
 {
 	uint32_t kind;
-	if (rn_mp_array(o, 7, 7) || get_id(o, 2, &m->u.hello.src) ||
+	if (rn_mp_array(o, 7, 8) || get_id(o, 2, &m->u.hello.src) ||
 	    rn_mp_get_u32(o, 3, RN_KIND_ALL, &kind) ||
 	    rn_mp_get_u32(o, 4, UINT32_MAX, &m->u.hello.token) ||
 	    get_ep(o, 5, &m->u.hello.your_ep) ||
 	    rn_mp_get_u32(o, 6, UINT32_MAX, &m->u.hello.ts_ms))
 		return RN_ERR_PROTO;
 	m->u.hello.kind = (uint8_t)kind;
+	m->u.hello.has_peer = o->via.array.size == 8;
+	if (m->u.hello.has_peer &&
+	    (!hello_may_carry_peer(m) || get_peer(o, 7, &m->u.hello.peer)))
+		return RN_ERR_PROTO;
 	return 0;
 }
 
@@ -125,13 +154,9 @@ static int decode_neighbors(const msgpack_object *o, rn_msg *m)
 	    rn_mp_get_array(o, 2, 0, RN_NEIGHBORS_MAX, &list))
 		return RN_ERR_PROTO;
 	m->u.neighbors.n = (uint8_t)list->via.array.size;
-	for (uint32_t i = 0; i < list->via.array.size; i++) {
-		const msgpack_object *e;
-		if (rn_mp_get_array(list, i, 2, 2, &e) ||
-		    get_id(e, 0, &m->u.neighbors.v[i].id) ||
-		    get_ep(e, 1, &m->u.neighbors.v[i].ep))
+	for (uint32_t i = 0; i < list->via.array.size; i++)
+		if (get_peer(list, i, &m->u.neighbors.v[i]))
 			return RN_ERR_PROTO;
-	}
 	return 0;
 }
 
@@ -203,12 +228,19 @@ int rn_body_encode(const rn_body *b, uint8_t *buf, size_t cap, size_t *len)
 	case RN_BODY_CTM:
 		if (b->u.ctm.n_eps < 1 || b->u.ctm.n_eps > RN_CTM_EPS_MAX)
 			return RN_ERR_INVAL;
-		pack_header(&pk, 5, b->type);
+		pack_header(&pk, b->u.ctm.has_relay ? 6 : 5, b->type);
 		msgpack_pack_uint8(&pk, b->u.ctm.purpose);
 		msgpack_pack_uint32(&pk, b->u.ctm.token);
 		msgpack_pack_array(&pk, b->u.ctm.n_eps);
 		for (unsigned i = 0; i < b->u.ctm.n_eps; i++)
 			pack_ep(&pk, &b->u.ctm.eps[i]);
+		if (b->u.ctm.has_relay)
+			pack_id(&pk, &b->u.ctm.relay);
+		break;
+	case RN_BODY_CTM_REPLY:
+		pack_header(&pk, 4, b->type);
+		pack_id(&pk, &b->u.ctm_reply.joiner);
+		pack_ep(&pk, &b->u.ctm_reply.ep);
 		break;
 	case RN_BODY_LOOKUP:
 		pack_header(&pk, 3, b->type);
@@ -245,8 +277,8 @@ static int decode_ctm(const msgpack_object *o, rn_body *b)
 {
 	uint32_t purpose;
 	const msgpack_object *eps;
-	if (rn_mp_array(o, 5, 5) ||
-	    rn_mp_get_u32(o, 2, RN_CTM_FAR, &purpose) || purpose == 0 ||
+	if (rn_mp_array(o, 5, 6) ||
+	    rn_mp_get_u32(o, 2, RN_CTM_PUNCH, &purpose) || purpose == 0 ||
 	    rn_mp_get_u32(o, 3, UINT32_MAX, &b->u.ctm.token) ||
 	    rn_mp_get_array(o, 4, 1, RN_CTM_EPS_MAX, &eps))
 		return RN_ERR_PROTO;
@@ -255,6 +287,9 @@ static int decode_ctm(const msgpack_object *o, rn_body *b)
 	for (uint32_t i = 0; i < eps->via.array.size; i++)
 		if (get_ep(eps, i, &b->u.ctm.eps[i]))
 			return RN_ERR_PROTO;
+	b->u.ctm.has_relay = o->via.array.size == 6;
+	if (b->u.ctm.has_relay && get_id(o, 5, &b->u.ctm.relay))
+		return RN_ERR_PROTO;
 	return 0;
 }
 
@@ -305,6 +340,12 @@ int rn_body_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 	case RN_BODY_TRACE:
 	case RN_BODY_TRACE_REPLY:
 		return decode_trace(&o, b);
+	case RN_BODY_CTM_REPLY:
+		return rn_mp_array(&o, 4, 4) ||
+			       get_id(&o, 2, &b->u.ctm_reply.joiner) ||
+			       get_ep(&o, 3, &b->u.ctm_reply.ep)
+			   ? RN_ERR_PROTO
+			   : 0;
 	default:
 		return RN_ERR_PROTO;
 	}

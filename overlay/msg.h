@@ -7,6 +7,8 @@
  *
  *   HELLO      [1, v, src_id, kind, token, your_ep, ts_ms]
  *   HELLO_ACK  [2, v, src_id, kind, token, your_ep, ts_echo_ms]
+ *              or, only with kind CTM_SENT, [..., ts_echo_ms, [id, ep]]:
+ *              a node that answered the prober's connect-to-me
  *   PING       [3, v, ts_ms]
  *   PONG       [4, v, ts_echo_ms]
  *   CLOSE      [5, v, reason]
@@ -16,10 +18,14 @@
  *   FAR_HINTS  [9, v, [[id, ep], ...]]  far-link candidates for a newcomer
  * Bodies of ROUTED:
  *   CTM        [1, v, purpose, token, [ep, ...]]   connect-to-me
+ *              or [..., [ep, ...], relay_id] when a bootstrap routed it
+ *              for a joiner: answers that cannot reach it go to relay_id
  *   LOOKUP     [2, v, qid]
  *   LOOKUP_REP [3, v, qid, hops]
  *   TRACE      [4, v, qid, [[id, rtt_ms], ...]]  each forwarding hop appends
  *   TRACE_REP  [5, v, qid, [[id, rtt_ms], ...]]  the request's whole path
+ *   CTM_REPLY  [6, v, joiner_id, ep]  to a CTM's relay: "joiner_id's
+ *              connect-to-me reached me (the source), at ep"
  * Ids are bin 20, endpoints bin 18 (ep.h). hop_seq is always encoded as a
  * 5-byte uint32 at offset 3 so that a stored message can be patched in place
  * when it is re-sent to another next hop.
@@ -97,11 +103,13 @@ enum rn_body_type {
 	RN_BODY_LOOKUP_REPLY = 3,
 	RN_BODY_TRACE = 4,       /* an overlay ping that records its path */
 	RN_BODY_TRACE_REPLY = 5,
+	RN_BODY_CTM_REPLY = 6,   /* a CTM's answer, for its relay (near.c) */
 };
 
 enum rn_ctm_purpose {
-	RN_CTM_NEAR = 1, /* join or repair: connect me to my ring neighbours */
-	RN_CTM_FAR = 2,  /* a structured far link */
+	RN_CTM_NEAR = 1,  /* join or repair: connect me to my ring neighbours */
+	RN_CTM_FAR = 2,   /* a structured far link */
+	RN_CTM_PUNCH = 3, /* my HELLOs to you go unanswered: send to me too */
 };
 
 typedef struct rn_peer_info {
@@ -118,6 +126,10 @@ typedef struct rn_msg {
 			uint32_t token;
 			rn_ep your_ep;
 			uint32_t ts_ms;
+			/* HELLO_ACK with CTM_SENT only: a node that answered
+			 * the prober's connect-to-me (near.c) */
+			uint8_t has_peer;
+			rn_peer_info peer;
 		} hello; /* HELLO and HELLO_ACK (ts is the echo in an ACK) */
 		struct {
 			uint32_t ts_ms;
@@ -150,7 +162,13 @@ typedef struct rn_body {
 			uint32_t token;
 			uint8_t n_eps;
 			rn_ep eps[RN_CTM_EPS_MAX];
+			uint8_t has_relay;
+			rn_id relay; /* the bootstrap that routed it */
 		} ctm;
+		struct {
+			rn_id joiner;
+			rn_ep ep; /* where the answering node (the source) is */
+		} ctm_reply;
 		struct {
 			uint64_t qid;
 			uint8_t hops; /* reply only: hops the request took */

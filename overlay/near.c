@@ -18,7 +18,24 @@
  * HELLO of kind LEAF) routes it on the joiner's behalf, with the endpoint
  * it saw, and keeps no link for the probe (rn_near_proxy_ctm), so that a
  * bootstrap flooded with joiners holds no state for them.
+ *
+ * Through NATs (DESIGN.md section 6). A home router (a port-restricted
+ * cone) lets in only what comes from where its host has sent to, so a
+ * HELLO to a node that never sent to us is lost. Two things make the
+ * other side send too, after which each side's next HELLO gets through:
+ *  - punch: a PENDING link whose first HELLO went unanswered routes a CTM
+ *    PUNCH to the peer's id (rn_near_punch), once per link open; the peer
+ *    opens a link back (kind 0: it wants nothing, we do);
+ *  - a joiner is in no ring yet, so nothing routes to it. The bootstrap
+ *    names itself as the relay of the CTM it routes for the joiner; a node
+ *    that answers such a CTM and is not linked yet routes a CTM_REPLY
+ *    (its id and endpoint) to the relay, which keeps it in a small table
+ *    (ctm_answers_max, oldest overwritten, 2 join_retry_ms at most) and
+ *    hands it to the joiner in the HELLO_ACK to the joiner's next probe.
+ *    The joiner then says HELLO to that node, which meanwhile keeps
+ *    retransmitting its own.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/err.h"
@@ -140,20 +157,24 @@ void rn_near_send_neighbors(rn_node *n, const rn_link *to)
 	rn_node_send_msg(n, rn_link_ep(&n->links, to), &m, 1);
 }
 
+/* A node we heard of: link to it if it falls in our window. */
+static void consider_peer(rn_node *n, rn_time now, const rn_peer_info *p)
+{
+	rn_id off;
+	rn_id_sub(&off, &p->id, &n->id);
+	if (rn_id_is_zero(&off))
+		return;
+	int j = rn_links_find(&n->links, &off);
+	if (j >= 0 && !(n->links.v[j].flags & RN_LF_LEAF))
+		return;
+	if (rn_near_in_window(n, &off))
+		rn_node_link_open(n, now, &off, &p->ep, RN_KIND_NEAR, 0);
+}
+
 void rn_near_on_neighbors(rn_node *n, rn_time now, const rn_msg *m)
 {
-	for (unsigned i = 0; i < m->u.neighbors.n; i++) {
-		rn_id off;
-		rn_id_sub(&off, &m->u.neighbors.v[i].id, &n->id);
-		if (rn_id_is_zero(&off))
-			continue;
-		int j = rn_links_find(&n->links, &off);
-		if (j >= 0 && !(n->links.v[j].flags & RN_LF_LEAF))
-			continue;
-		if (rn_near_in_window(n, &off))
-			rn_node_link_open(n, now, &off, &m->u.neighbors.v[i].ep,
-					  RN_KIND_NEAR, 0);
-	}
+	for (unsigned i = 0; i < m->u.neighbors.n; i++)
+		consider_peer(n, now, &m->u.neighbors.v[i]);
 }
 
 /* A random usable link that is not a near link, or -1. */
@@ -174,6 +195,16 @@ static int random_far_link(rn_node *n)
 			return (int)i;
 	}
 	return -1;
+}
+
+/* A CTM with one endpoint, token 0 and no relay. */
+static void ctm_init(rn_body *b, uint8_t purpose, const rn_ep *ep)
+{
+	memset(b, 0, sizeof *b);
+	b->type = RN_BODY_CTM;
+	b->u.ctm.purpose = purpose;
+	b->u.ctm.n_eps = 1;
+	b->u.ctm.eps[0] = *ep;
 }
 
 /* First hop for a CTM while joining: a leaf link, else any UP link. */
@@ -204,11 +235,7 @@ void rn_near_request_ctm(rn_node *n, rn_time now, int via_far)
 		first = via_far ? random_far_link(n) : -1;
 	if (n->state == RN_NODE_JOINING && first < 0)
 		return;
-	b.type = RN_BODY_CTM;
-	b.u.ctm.purpose = RN_CTM_NEAR;
-	b.u.ctm.token = 0;
-	b.u.ctm.n_eps = 1;
-	b.u.ctm.eps[0] = n->own_ep;
+	ctm_init(&b, RN_CTM_NEAR, &n->own_ep);
 	if (rn_body_encode(&b, body, sizeof body, &len))
 		return;
 	rn_route_send(n, now, &n->id,
@@ -222,15 +249,67 @@ void rn_near_proxy_ctm(rn_node *n, rn_time now, const rn_id *id,
 	uint8_t body[128];
 	size_t len;
 	rn_body b;
-	b.type = RN_BODY_CTM;
-	b.u.ctm.purpose = RN_CTM_NEAR;
-	b.u.ctm.token = 0;
-	b.u.ctm.n_eps = 1;
-	b.u.ctm.eps[0] = *ep;
+	ctm_init(&b, RN_CTM_NEAR, ep);
+	b.u.ctm.has_relay = 1; /* answers that cannot reach the joiner */
+	b.u.ctm.relay = n->id;
 	if (rn_body_encode(&b, body, sizeof body, &len))
 		return;
 	rn_route_send_for(n, now, id, id, RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC,
 			  body, len, -1, RN_ROUTE_F_MAINT);
+}
+
+/* Routes a body EXACT to dst through our best link towards it, even if
+ * we are closer to dst ourselves (it may be our neighbour, not linked
+ * yet), and with no way back to us after (EXCLUDE_SRC). A dst in no ring
+ * (a joiner, or gone) costs one routed message, dropped where it ends. */
+static int route_to_node(rn_node *n, rn_time now, const rn_id *dst,
+			 const rn_body *b, unsigned flags)
+{
+	uint8_t body[64];
+	size_t len;
+	rn_id zero;
+	memset(&zero, 0, sizeof zero);
+	int first = rn_route_best(n, dst, &zero);
+	if (first < 0 || rn_body_encode(b, body, sizeof body, &len))
+		return RN_ERR_NOROUTE;
+	return rn_route_send(n, now, dst, RN_ROUTE_EXACT | RN_ROUTE_EXCLUDE_SRC,
+			     body, len, first, RN_ROUTE_F_MAINT | flags);
+}
+
+/* Tells the relay of a joiner's CTM (its bootstrap) where we are: our
+ * HELLOs may not get through to the joiner until it has sent to us. */
+static void answer_via_relay(rn_node *n, rn_time now, const rn_id *joiner,
+			     const rn_id *relay)
+{
+	rn_body b;
+	if (rn_id_cmp(relay, &n->id) == 0 || rn_ep_is_zero(&n->own_ep))
+		return; /* the joiner sent to the relay: it hears us */
+	memset(&b, 0, sizeof b);
+	b.type = RN_BODY_CTM_REPLY;
+	b.u.ctm_reply.joiner = *joiner;
+	b.u.ctm_reply.ep = n->own_ep;
+	/* unacked: the joiner's next probe brings another CTM anyway */
+	if (route_to_node(n, now, relay, &b, RN_ROUTE_F_NOACK) == 0)
+		n->stats.ctm_replies++;
+}
+
+static void on_ctm_near(rn_node *n, rn_time now, const rn_id *src,
+			const rn_id *off, const rn_body *b)
+{
+	int fresh = rn_links_find(&n->links, off) < 0;
+	int idx = rn_node_link_open(n, now, off, &b->u.ctm.eps[0],
+				    RN_KIND_NEAR, 0);
+	if (idx < 0)
+		return;
+	/* A node we had no link with: likely joining beside us. */
+	if (fresh)
+		n->links.v[idx].flags |= RN_LF_HINTS;
+	/* Already linked: the HELLO above updated roles; tell it who its
+	 * neighbours are. */
+	if (n->links.v[idx].state == RN_LINK_UP)
+		rn_near_send_neighbors(n, &n->links.v[idx]);
+	else if (b->u.ctm.has_relay)
+		answer_via_relay(n, now, src, &b->u.ctm.relay);
 }
 
 void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,
@@ -240,21 +319,95 @@ void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,
 	rn_id_sub(&off, src, &n->id);
 	if (rn_id_is_zero(&off) || b->u.ctm.n_eps == 0)
 		return;
-	if (b->u.ctm.purpose == RN_CTM_NEAR) {
-		int fresh = rn_links_find(&n->links, &off) < 0;
-		int idx = rn_node_link_open(n, now, &off, &b->u.ctm.eps[0],
-					    RN_KIND_NEAR, 0);
-		/* A node we had no link with: likely joining beside us. */
-		if (idx >= 0 && fresh)
-			n->links.v[idx].flags |= RN_LF_HINTS;
-		/* Already linked: the HELLO above updated roles; tell it who
-		 * its neighbours are. */
-		if (idx >= 0 && n->links.v[idx].state == RN_LINK_UP)
-			rn_near_send_neighbors(n, &n->links.v[idx]);
-	} else {
+	switch (b->u.ctm.purpose) {
+	case RN_CTM_NEAR:
+		on_ctm_near(n, now, src, &off, b);
+		break;
+	case RN_CTM_FAR:
 		rn_node_link_open(n, now, &off, &b->u.ctm.eps[0],
 				  RN_KIND_FAR_REPLY, b->u.ctm.token);
+		break;
+	default: /* PUNCH: the sender wants the link, we open the NAT */
+		rn_node_link_open(n, now, &off, &b->u.ctm.eps[0], 0, 0);
+		break;
 	}
+}
+
+/* ---- through NATs ------------------------------------------------------ */
+
+void rn_near_punch(rn_node *n, rn_time now, uint32_t idx)
+{
+	rn_body b;
+	rn_id peer;
+	const rn_id *off = &n->links.v[idx].off;
+	/* a lost neighbour's probe (lost.c) goes without */
+	if (n->state != RN_NODE_JOINED || rn_ep_is_zero(&n->own_ep) ||
+	    rn_lost_has(n, off))
+		return;
+	rn_id_add(&peer, &n->id, off);
+	ctm_init(&b, RN_CTM_PUNCH, &n->own_ep);
+	if (route_to_node(n, now, &peer, &b, 0) == 0)
+		n->stats.punches++;
+}
+
+void rn_near_on_ctm_reply(rn_node *n, rn_time now, const rn_id *src,
+			  const rn_body *b)
+{
+	const rn_settings *s = n->sh->settings;
+	uint32_t now_ms = rn_ms(n, now);
+	if (s->ctm_answers_max == 0 || rn_id_cmp(src, &n->id) == 0)
+		return;
+	if (!n->answers) {
+		n->answers = calloc(s->ctm_answers_max, sizeof *n->answers);
+		if (!n->answers)
+			return;
+	}
+	/* A ring: the oldest answer gives way, counted if still fresh. */
+	rn_ctm_answer *a = &n->answers[n->answer_next];
+	if (n->n_answers < s->ctm_answers_max)
+		n->n_answers++;
+	else if (!rn_ms_due(a->at_ms + 2 * s->join_retry_ms, now_ms))
+		n->stats.drop_answers++;
+	n->answer_next = (uint8_t)((n->answer_next + 1u) % s->ctm_answers_max);
+	a->joiner = b->u.ctm_reply.joiner;
+	a->peer.id = *src;
+	a->peer.ep = b->u.ctm_reply.ep;
+	a->at_ms = now_ms;
+}
+
+int rn_near_take_answer(rn_node *n, rn_time now, const rn_id *joiner,
+			rn_peer_info *out)
+{
+	const rn_settings *s = n->sh->settings;
+	uint32_t now_ms = rn_ms(n, now);
+	rn_ctm_answer *best = NULL;
+	for (uint32_t i = 0; i < n->n_answers; i++) {
+		rn_ctm_answer *a = &n->answers[i];
+		if (rn_id_cmp(&a->joiner, joiner) != 0 ||
+		    rn_ms_due(a->at_ms + 2 * s->join_retry_ms, now_ms))
+			continue;
+		if (!best || (int32_t)(a->at_ms - best->at_ms) > 0)
+			best = a;
+	}
+	if (!best)
+		return 0;
+	*out = best->peer;
+	best->at_ms = now_ms - 2 * s->join_retry_ms; /* taken: expired */
+	return 1;
+}
+
+void rn_near_on_boot_peer(rn_node *n, rn_time now, const rn_peer_info *p)
+{
+	n->stats.boot_peers++;
+	consider_peer(n, now, p);
+}
+
+void rn_near_answers_free(rn_node *n)
+{
+	free(n->answers);
+	n->answers = NULL;
+	n->n_answers = 0;
+	n->answer_next = 0;
 }
 
 uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)

@@ -68,6 +68,7 @@ void rn_node_free(rn_node *n)
 	rn_sec_free(n->sec);
 	rn_links_deinit(&n->links);
 	rn_lost_free(n);
+	rn_near_answers_free(n);
 	free(n->boot);
 	free(n);
 }
@@ -269,6 +270,25 @@ static void send_hello(rn_node *n, rn_time now, const rn_ep *to, int type,
 	m.u.hello.token = token;
 	m.u.hello.your_ep = *to;
 	m.u.hello.ts_ms = type == RN_MSG_HELLO ? rn_ms(n, now) : ts;
+	m.u.hello.has_peer = 0;
+	rn_node_send_msg(n, to, &m, 1);
+}
+
+/* A bootstrap's answer to a probe it keeps no link for: it routed the
+ * prober's connect-to-me, and passes on a node that answered an earlier
+ * one but may not reach the prober through its NAT (near.c). */
+static void send_boot_answer(rn_node *n, rn_time now, const rn_ep *to,
+			     const rn_msg *probe)
+{
+	rn_msg m;
+	m.type = RN_MSG_HELLO_ACK;
+	m.u.hello.src = n->id;
+	m.u.hello.kind = RN_KIND_LEAF | RN_KIND_CTM_SENT;
+	m.u.hello.token = probe->u.hello.token;
+	m.u.hello.your_ep = *to;
+	m.u.hello.ts_ms = probe->u.hello.ts_ms;
+	m.u.hello.has_peer = (uint8_t)rn_near_take_answer(
+		n, now, &probe->u.hello.src, &m.u.hello.peer);
 	rn_node_send_msg(n, to, &m, 1);
 }
 
@@ -554,9 +574,7 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		 * Without a link already, answer and keep nothing. */
 		rn_near_proxy_ctm(n, now, &m->u.hello.src, from);
 		if (idx < 0) {
-			send_hello(n, now, from, RN_MSG_HELLO_ACK,
-				   RN_KIND_LEAF | RN_KIND_CTM_SENT,
-				   m->u.hello.token, m->u.hello.ts_ms);
+			send_boot_answer(n, now, from, m);
 			return;
 		}
 	}
@@ -587,6 +605,11 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 	 * (it is looking for the ring again) must not demote that link. */
 	if (!fresh && l->state == RN_LINK_UP && !(l->flags & RN_LF_LEAF))
 		kind &= (uint8_t)~RN_KIND_LEAF;
+	/* Our HELLO with FAR_REPLY never arrived (a NAT dropped it until the
+	 * peer sent to us, see rn_near_punch): the ACK cannot carry the slot,
+	 * so a HELLO follows it. */
+	int far_reply = l->state != RN_LINK_UP &&
+			(l->kind_out & RN_KIND_FAR_REPLY);
 	if (l->state != RN_LINK_UP) {
 		l->state = RN_LINK_UP;
 		l->since_ms = now_ms;
@@ -597,6 +620,8 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 	send_hello(n, now, from, RN_MSG_HELLO_ACK,
 		   (uint8_t)(l->kind_out & ~RN_KIND_FAR_REPLY),
 		   m->u.hello.token, m->u.hello.ts_ms);
+	if (far_reply)
+		send_hello(n, now, from, RN_MSG_HELLO, l->kind_out, l->token, 0);
 	if (fresh)
 		rn_node_emit(n, RN_EV_LINK_UP, &m->u.hello.src, 0, 0, 0);
 	rn_near_recompute(n, now);
@@ -627,6 +652,8 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 		 * the probe: neither do we (a link we may have with it already
 		 * is not what this answers). */
 		n->stats.boot_answers++;
+		if (m->u.hello.has_peer && is_bootstrap(n, from))
+			rn_near_on_boot_peer(n, now, &m->u.hello.peer);
 		return;
 	}
 	int idx = rn_links_find(&n->links, &off);
@@ -746,6 +773,16 @@ void rn_node_dispatch(rn_node *n, rn_time now, const rn_ep *from,
 		n->stats.drop_decode++;
 		return;
 	}
+	/* A HELLO sealed in a session whose link we dropped (an orphan,
+	 * sec.c) must not bring a link up on keys that die with the orphan:
+	 * the peer gets CLOSE FINAL and opens again with a handshake. */
+	if (via == RN_VIA_DATA &&
+	    (m.type == RN_MSG_HELLO || m.type == RN_MSG_HELLO_ACK) &&
+	    !rn_sec_peer_cert(n, from)) {
+		n->stats.drop_unknown++;
+		send_simple(n, from, RN_MSG_CLOSE, RN_CLOSE_FINAL);
+		return;
+	}
 	if (m.type == RN_MSG_HELLO) {
 		on_hello(n, now, from, &m);
 		return;
@@ -826,6 +863,8 @@ static uint32_t link_tick(rn_node *n, rn_time now, uint32_t now_ms)
 					   RN_MSG_HELLO,
 					   l->kind_out, l->token, 0);
 				due = now_ms + (s->hello_rto_ms << l->tries);
+				if (l->tries == 1) /* routes; the table stays */
+					rn_near_punch(n, now, i);
 			}
 		} else {
 			uint32_t idle = (l->flags & RN_LF_NEAR)
@@ -985,6 +1024,7 @@ void rn_node_leave(rn_node *n, rn_time now)
 				    RN_CLOSE_LEAVING);
 	rn_route_free(n);
 	rn_lost_free(n);
+	rn_near_answers_free(n);
 	rn_links_deinit(&n->links);
 	rn_links_init(&n->links, n->sh->settings->links_max, &n->sh->eps);
 	n->state = RN_NODE_LEFT;

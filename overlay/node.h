@@ -88,6 +88,11 @@ typedef struct rn_node_stats {
 	uint32_t reroutes;         /* hop ack timeouts that tried another hop */
 	uint32_t route_lost;       /* routed messages given up on */
 	uint32_t boot_answers;     /* bootstraps that routed our join CTM */
+	uint32_t boot_peers;       /* ... and passed on a node that answered it */
+	uint32_t punches;          /* CTM PUNCH sent: a HELLO went unanswered */
+	uint32_t ctm_replies;      /* CTM_REPLY sent to a joiner's bootstrap */
+	uint32_t drop_answers;     /* a bootstrap's CTM answers overwritten
+				    * before the joiner's next probe */
 } rn_node_stats;
 
 /* One link as seen by status queries. */

@@ -40,6 +40,14 @@ typedef struct rn_lost_peer {
 	uint8_t tries;
 } rn_lost_peer;
 
+/* A node that answered a joiner's CTM this node routed as a bootstrap,
+ * kept for the joiner's next probe (near.c). */
+typedef struct rn_ctm_answer {
+	rn_id joiner;
+	rn_peer_info peer;
+	uint32_t at_ms;
+} rn_ctm_answer;
+
 struct rn_node {
 	rn_shared *sh;
 	rn_logger lg; /* carries env and ctx */
@@ -70,6 +78,8 @@ struct rn_node {
 	uint8_t rejoining;        /* rejoin_until_ms is meaningful */
 	uint8_t n_lost;
 	rn_lost_peer *lost;       /* lost_peers_max, allocated at first loss */
+	uint8_t n_answers, answer_next;
+	rn_ctm_answer *answers;   /* ctm_answers_max, allocated at the first */
 
 	rn_node_stats stats;
 	rn_time now;             /* time of the input being handled */
@@ -172,10 +182,23 @@ void rn_near_proxy_ctm(rn_node *n, rn_time now, const rn_id *id,
 uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms);
 void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,
 		    const rn_body *b);
+/* Through NATs (near.c): link idx's first HELLO went unanswered: ask the
+ * peer over the ring to send to us too. */
+void rn_near_punch(rn_node *n, rn_time now, uint32_t idx);
+/* A bootstrap: src answered a joiner's CTM we routed (CTM_REPLY). */
+void rn_near_on_ctm_reply(rn_node *n, rn_time now, const rn_id *src,
+			  const rn_body *b);
+/* A bootstrap: 1 and the newest fresh answer for joiner (then spent), or 0. */
+int rn_near_take_answer(rn_node *n, rn_time now, const rn_id *joiner,
+			rn_peer_info *out);
+/* A joiner: a bootstrap passed on a node that answered our CTM. */
+void rn_near_on_boot_peer(rn_node *n, rn_time now, const rn_peer_info *p);
+void rn_near_answers_free(rn_node *n);
 
 /* lost.c */
 void rn_lost_add(rn_node *n, uint32_t now_ms, const rn_id *off,
 		 const rn_ep *ep);
+int rn_lost_has(const rn_node *n, const rn_id *off);
 /* Probes lost neighbours that are due; returns the next lost deadline. */
 uint32_t rn_lost_tick(rn_node *n, rn_time now, uint32_t now_ms);
 void rn_lost_free(rn_node *n);

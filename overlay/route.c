@@ -292,6 +292,9 @@ static void deliver(rn_node *n, rn_time now, const rn_msg *m)
 	case RN_BODY_CTM:
 		rn_near_on_ctm(n, now, &m->u.routed.src, &b);
 		break;
+	case RN_BODY_CTM_REPLY:
+		rn_near_on_ctm_reply(n, now, &m->u.routed.src, &b);
+		break;
 	case RN_BODY_LOOKUP: {
 		uint8_t out[64];
 		size_t len;

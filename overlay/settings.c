@@ -32,6 +32,7 @@ void rn_settings_default(rn_settings *s)
 	s->far_refresh_ms = 120000;
 	s->far_start_ms = 1000; /* after the far hints (far.c) */
 	s->join_retry_ms = 3000;
+	s->ctm_answers_max = 16;
 	s->trim_grace_ms = 5000;
 	s->lost_peers_max = 4;
 	s->lost_probe_ms = 10000;
@@ -80,7 +81,9 @@ int rn_settings_check(const rn_settings *s, const char **why)
 	    "hello_tries_max");
 	BAD(s->hop_limit < 2 || s->hop_limit > 255, "hop_limit");
 	BAD(s->reroute_max > 16, "reroute_max");
-	BAD(s->join_retry_ms < 100, "join_retry_ms");
+	BAD(s->join_retry_ms < 100 || s->join_retry_ms > (1u << 28),
+	    "join_retry_ms");
+	BAD(s->ctm_answers_max > 255, "ctm_answers_max");
 	BAD(s->hello_rto_ms < 10 || s->hello_rto_ms > 60000, "hello_rto_ms");
 	BAD(s->stabilize_ms < 1000, "stabilize_ms");
 	BAD(s->ring_check_ms < 1000, "ring_check_ms");

@@ -46,6 +46,7 @@ typedef struct rn_settings {
 	uint32_t far_refresh_ms;    /* re-check far links */
 	uint32_t far_start_ms;      /* after joining, before asking for far links */
 	uint32_t join_retry_ms;
+	uint32_t ctm_answers_max;   /* a bootstrap's answers for joiners */
 	uint32_t trim_grace_ms;     /* unneeded links live at least this long */
 	uint32_t lost_peers_max;    /* failed ring neighbours remembered */
 	uint32_t lost_probe_ms;     /* first probe of one, doubling after */

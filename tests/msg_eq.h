@@ -19,7 +19,11 @@ static inline int rn_test_msg_eq(const rn_msg *a, const rn_msg *b)
 		       a->u.hello.kind == b->u.hello.kind &&
 		       a->u.hello.token == b->u.hello.token &&
 		       rn_ep_eq(&a->u.hello.your_ep, &b->u.hello.your_ep) &&
-		       a->u.hello.ts_ms == b->u.hello.ts_ms;
+		       a->u.hello.ts_ms == b->u.hello.ts_ms &&
+		       a->u.hello.has_peer == b->u.hello.has_peer &&
+		       (!a->u.hello.has_peer ||
+			(rn_id_cmp(&a->u.hello.peer.id, &b->u.hello.peer.id) == 0 &&
+			 rn_ep_eq(&a->u.hello.peer.ep, &b->u.hello.peer.ep)));
 	case RN_MSG_PING:
 	case RN_MSG_PONG:
 		return a->u.ping.ts_ms == b->u.ping.ts_ms;
@@ -61,7 +65,10 @@ static inline int rn_test_body_eq(const rn_body *a, const rn_body *b)
 	case RN_BODY_CTM:
 		if (a->u.ctm.purpose != b->u.ctm.purpose ||
 		    a->u.ctm.token != b->u.ctm.token ||
-		    a->u.ctm.n_eps != b->u.ctm.n_eps)
+		    a->u.ctm.n_eps != b->u.ctm.n_eps ||
+		    a->u.ctm.has_relay != b->u.ctm.has_relay ||
+		    (a->u.ctm.has_relay &&
+		     rn_id_cmp(&a->u.ctm.relay, &b->u.ctm.relay) != 0))
 			return 0;
 		for (unsigned i = 0; i < a->u.ctm.n_eps; i++)
 			if (!rn_ep_eq(&a->u.ctm.eps[i], &b->u.ctm.eps[i]))
@@ -69,6 +76,10 @@ static inline int rn_test_body_eq(const rn_body *a, const rn_body *b)
 		return 1;
 	case RN_BODY_LOOKUP:
 		return a->u.lookup.qid == b->u.lookup.qid;
+	case RN_BODY_CTM_REPLY:
+		return rn_id_cmp(&a->u.ctm_reply.joiner, &b->u.ctm_reply.joiner) ==
+			       0 &&
+		       rn_ep_eq(&a->u.ctm_reply.ep, &b->u.ctm_reply.ep);
 	case RN_BODY_TRACE:
 	case RN_BODY_TRACE_REPLY:
 		if (a->u.trace.qid != b->u.trace.qid || a->u.trace.n != b->u.trace.n)

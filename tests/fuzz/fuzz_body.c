@@ -37,12 +37,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    rc != RN_ERR_DEPTH && rc != RN_ERR_VERSION && rc != RN_ERR_NOMEM)
 		abort();
 	if (rc == 0) {
-		if (b.type < RN_BODY_CTM || b.type > RN_BODY_TRACE_REPLY)
+		if (b.type < RN_BODY_CTM || b.type > RN_BODY_CTM_REPLY)
 			abort();
 		if (b.type == RN_BODY_CTM &&
 		    (b.u.ctm.n_eps < 1 || b.u.ctm.n_eps > RN_CTM_EPS_MAX ||
 		     b.u.ctm.purpose < RN_CTM_NEAR ||
-		     b.u.ctm.purpose > RN_CTM_FAR))
+		     b.u.ctm.purpose > RN_CTM_PUNCH || b.u.ctm.has_relay > 1))
 			abort();
 		if (rn_body_encode(&b, out, sizeof out, &len) != 0)
 			abort();

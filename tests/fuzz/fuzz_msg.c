@@ -48,6 +48,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((m.type == RN_MSG_NEIGHBORS || m.type == RN_MSG_FAR_HINTS) &&
 		    m.u.neighbors.n > RN_NEIGHBORS_MAX)
 			abort();
+		/* only a bootstrap's answer to a probe names a peer */
+		if ((m.type == RN_MSG_HELLO || m.type == RN_MSG_HELLO_ACK) &&
+		    m.u.hello.has_peer &&
+		    (m.u.hello.has_peer != 1 || m.type != RN_MSG_HELLO_ACK ||
+		     !(m.u.hello.kind & RN_KIND_CTM_SENT)))
+			abort();
 		if (m.type == RN_MSG_ROUTED &&
 		    (m.u.routed.body_len > RN_BODY_MAX ||
 		     (m.u.routed.body_len &&

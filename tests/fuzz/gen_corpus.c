@@ -130,6 +130,22 @@ static void make_bodies(void)
 		b.u.ctm.eps[i] = node_ep(i);
 	add_body("ctm-far-4eps", &b);
 	memset(&b, 0, sizeof b);
+	b.type = RN_BODY_CTM;
+	b.u.ctm.purpose = RN_CTM_NEAR;
+	b.u.ctm.n_eps = 1;
+	b.u.ctm.eps[0] = node_ep(1);
+	b.u.ctm.has_relay = 1;
+	b.u.ctm.relay = node_id(0);
+	add_body("ctm-near-relay", &b);
+	b.u.ctm.purpose = RN_CTM_PUNCH;
+	b.u.ctm.has_relay = 0;
+	add_body("ctm-punch", &b);
+	memset(&b, 0, sizeof b);
+	b.type = RN_BODY_CTM_REPLY;
+	b.u.ctm_reply.joiner = node_id(2);
+	b.u.ctm_reply.ep = node_ep(1);
+	add_body("ctm-reply", &b);
+	memset(&b, 0, sizeof b);
 	b.type = RN_BODY_LOOKUP;
 	b.u.lookup.qid = 7;
 	add_body("lookup", &b);
@@ -172,6 +188,12 @@ static void make_msgs(void)
 	m.u.hello.kind = RN_KIND_NEAR;
 	m.u.hello.token = 0;
 	add_msg("hello-ack", &m);
+	m.u.hello.kind = RN_KIND_LEAF | RN_KIND_CTM_SENT;
+	add_msg("hello-ack-ctm-sent", &m);
+	m.u.hello.has_peer = 1;
+	m.u.hello.peer.id = b;
+	m.u.hello.peer.ep = node_ep(2);
+	add_msg("hello-ack-peer", &m);
 
 	memset(&m, 0, sizeof m);
 	m.type = RN_MSG_PING;

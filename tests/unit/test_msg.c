@@ -52,6 +52,13 @@ static void rand_msg(trng *r, rn_msg *m, uint8_t type)
 		m->u.hello.token = rand_u32(r);
 		rand_ep(r, &m->u.hello.your_ep);
 		m->u.hello.ts_ms = rand_u32(r);
+		/* a bootstrap's answer may name a peer */
+		if (type == RN_MSG_HELLO_ACK && trng_below(r, 2)) {
+			m->u.hello.kind |= RN_KIND_CTM_SENT;
+			m->u.hello.has_peer = 1;
+			trng_bytes(r, m->u.hello.peer.id.b, RN_ID_LEN);
+			rand_ep(r, &m->u.hello.peer.ep);
+		}
 		break;
 	case RN_MSG_PING:
 	case RN_MSG_PONG:
@@ -97,11 +104,18 @@ static void rand_body(trng *r, rn_body *b, uint8_t type)
 	b->type = type;
 	switch (type) {
 	case RN_BODY_CTM:
-		b->u.ctm.purpose = (uint8_t)(1 + trng_below(r, 2));
+		b->u.ctm.purpose = (uint8_t)(1 + trng_below(r, RN_CTM_PUNCH));
 		b->u.ctm.token = rand_u32(r);
 		b->u.ctm.n_eps = (uint8_t)(1 + trng_below(r, RN_CTM_EPS_MAX));
 		for (unsigned i = 0; i < b->u.ctm.n_eps; i++)
 			rand_ep(r, &b->u.ctm.eps[i]);
+		b->u.ctm.has_relay = (uint8_t)trng_below(r, 2);
+		if (b->u.ctm.has_relay)
+			trng_bytes(r, b->u.ctm.relay.b, RN_ID_LEN);
+		break;
+	case RN_BODY_CTM_REPLY:
+		trng_bytes(r, b->u.ctm_reply.joiner.b, RN_ID_LEN);
+		rand_ep(r, &b->u.ctm_reply.ep);
 		break;
 	case RN_BODY_LOOKUP:
 		b->u.lookup.qid = trng_u64(r) >> trng_below(r, 64);
@@ -163,7 +177,7 @@ static const uint8_t all_types[] = {RN_MSG_HELLO, RN_MSG_HELLO_ACK,
 
 static const uint8_t all_bodies[] = {RN_BODY_CTM, RN_BODY_LOOKUP,
 				     RN_BODY_LOOKUP_REPLY, RN_BODY_TRACE,
-				     RN_BODY_TRACE_REPLY};
+				     RN_BODY_TRACE_REPLY, RN_BODY_CTM_REPLY};
 #define N_BODIES (sizeof all_bodies / sizeof all_bodies[0])
 
 /* Decodes a heap copy of exactly len bytes (ASan sees over-reads). The
@@ -298,7 +312,7 @@ static void test_layouts(void **state)
 	m.u.routed.body = (const uint8_t *)"\x93\x02\x01\x07";
 	m.u.routed.body_len = 4;
 	assert_int_equal(rn_msg_encode(&m, buf, sizeof buf, &len), 0);
-	uint8_t want[80];
+	uint8_t want[160];
 	size_t k = 0;
 	want[k++] = 0x99;
 	want[k++] = 0x07;
@@ -357,6 +371,66 @@ static void test_layouts(void **state)
 	want[k++] = 0x00;
 	assert_int_equal(len, k);
 	assert_memory_equal(buf, want, k);
+
+	/* the same as a bootstrap's HELLO_ACK naming a peer: an 8th element
+	 * [id, ep] */
+	m.type = RN_MSG_HELLO_ACK;
+	m.u.hello.kind = RN_KIND_LEAF | RN_KIND_CTM_SENT;
+	m.u.hello.has_peer = 1;
+	memset(m.u.hello.peer.id.b, 0xcd, RN_ID_LEN);
+	rn_ep_from_ipv4(&m.u.hello.peer.ep, 0x0a000001u, 4000);
+	assert_int_equal(rn_msg_encode(&m, buf, sizeof buf, &len), 0);
+	want[0] = 0x98;
+	want[1] = 0x02;
+	want[3 + 22] = 0x11; /* kind, after the header and the id */
+	want[k++] = 0x92;
+	want[k++] = 0xc4;
+	want[k++] = 20;
+	memset(want + k, 0xcd, 20);
+	k += 20;
+	want[k++] = 0xc4;
+	want[k++] = 18;
+	memcpy(want + k, ep, 18);
+	k += 18;
+	assert_int_equal(len, k);
+	assert_memory_equal(buf, want, k);
+
+	/* CTM_REPLY [6, 1, joiner, ep] and a CTM with its relay */
+	rn_body b;
+	memset(&b, 0, sizeof b);
+	b.type = RN_BODY_CTM_REPLY;
+	memset(b.u.ctm_reply.joiner.b, 0xab, RN_ID_LEN);
+	rn_ep_from_ipv4(&b.u.ctm_reply.ep, 0x0a000001u, 4000);
+	assert_int_equal(rn_body_encode(&b, buf, sizeof buf, &len), 0);
+	k = 0;
+	want[k++] = 0x94;
+	want[k++] = 0x06;
+	want[k++] = 0x01;
+	want[k++] = 0xc4;
+	want[k++] = 20;
+	memset(want + k, 0xab, 20);
+	k += 20;
+	want[k++] = 0xc4;
+	want[k++] = 18;
+	memcpy(want + k, ep, 18);
+	k += 18;
+	assert_int_equal(len, k);
+	assert_memory_equal(buf, want, k);
+	memset(&b, 0, sizeof b);
+	b.type = RN_BODY_CTM;
+	b.u.ctm.purpose = RN_CTM_PUNCH;
+	b.u.ctm.n_eps = 1;
+	b.u.ctm.eps[0] = m.u.hello.peer.ep;
+	b.u.ctm.has_relay = 1;
+	memset(b.u.ctm.relay.b, 0xab, RN_ID_LEN);
+	assert_int_equal(rn_body_encode(&b, buf, sizeof buf, &len), 0);
+	static const uint8_t ctm_head[] = {0x96, 0x01, 0x01, 0x03, 0x00, 0x91,
+					   0xc4, 18};
+	assert_int_equal(len, sizeof ctm_head + 18 + 22);
+	assert_memory_equal(buf, ctm_head, sizeof ctm_head);
+	assert_memory_equal(buf + sizeof ctm_head, ep, 18);
+	assert_int_equal(buf[sizeof ctm_head + 18], 0xc4);
+	assert_int_equal(buf[sizeof ctm_head + 19], 20);
 }
 
 /* ---- encoder refusals --------------------------------------------------- */
@@ -394,8 +468,18 @@ static void test_encode_refusals(void **state)
 	rand_body(&r, &b, RN_BODY_CTM);
 	b.u.ctm.n_eps = RN_CTM_EPS_MAX + 1;
 	assert_int_equal(rn_body_encode(&b, buf, sizeof buf, &len), RN_ERR_INVAL);
-	b.type = RN_BODY_TRACE_REPLY + 1;
+	b.type = RN_BODY_CTM_REPLY + 1;
 	assert_int_equal(rn_body_encode(&b, buf, sizeof buf, &len), RN_ERR_INVAL);
+	/* a peer only in a bootstrap's answer: HELLO_ACK with CTM_SENT */
+	rand_msg(&r, &m, RN_MSG_HELLO);
+	m.u.hello.kind = RN_KIND_LEAF | RN_KIND_CTM_SENT;
+	m.u.hello.has_peer = 1;
+	assert_int_equal(rn_msg_encode(&m, buf, sizeof buf, &len), RN_ERR_INVAL);
+	m.type = RN_MSG_HELLO_ACK;
+	m.u.hello.kind = RN_KIND_LEAF | RN_KIND_NEAR;
+	assert_int_equal(rn_msg_encode(&m, buf, sizeof buf, &len), RN_ERR_INVAL);
+	m.u.hello.kind = RN_KIND_LEAF | RN_KIND_CTM_SENT;
+	assert_int_equal(rn_msg_encode(&m, buf, sizeof buf, &len), 0);
 	rand_body(&r, &b, RN_BODY_TRACE);
 	b.u.trace.n = RN_TRACE_HOPS_MAX + 1;
 	assert_int_equal(rn_body_encode(&b, buf, sizeof buf, &len), RN_ERR_INVAL);
@@ -553,11 +637,14 @@ static void test_decode_counts_and_types(void **state)
 		rand_msg(&r, &m, all_types[t]);
 		unpack_valid(f, &m, buf, &len, &o);
 		uint32_t n = o.via.array.size;
-		/* one element fewer (any of them after the header) or more */
+		/* one element fewer (any of them after the header) or more;
+		 * a HELLO_ACK's peer is the one that may go */
 		for (uint32_t i = 2; i < n; i++) {
+			int optional = i == 7 && m.type == RN_MSG_HELLO_ACK &&
+				       m.u.hello.has_peer;
 			repack(&f->sb, &o, (int)i, -1, NULL, 0);
-			if (decode_sb(f, &d) != RN_ERR_PROTO)
-				fail_msg("type %u without element %u accepted",
+			if (decode_sb(f, &d) != (optional ? 0 : RN_ERR_PROTO))
+				fail_msg("type %u without element %u: wrong answer",
 					 all_types[t], i);
 		}
 		for (int extra = 1; extra <= 3; extra++) {
@@ -607,6 +694,9 @@ static void test_decode_counts_and_types(void **state)
 	assert_int_not_equal(decode_copy(f, empty, 1, &d), 0);
 	assert_int_not_equal(decode_copy(f, empty, 0, &d), 0);
 }
+
+static void pack_entry(msgpack_packer *pk, size_t id_len, size_t ep_len,
+		       int n_elems);
 
 /* Field-specific range checks: ids, endpoints, kind, reason, mode, u8s. */
 static void test_decode_fields(void **state)
@@ -678,6 +768,37 @@ static void test_decode_fields(void **state)
 		msgpack_pack_bin(&pk, sizeof big);
 		msgpack_pack_bin_body(&pk, big, sizeof big);
 		assert_int_equal(decode_sb(f, &d), RN_ERR_PROTO);
+	}
+	/* a peer [id, ep]: only in a HELLO_ACK with CTM_SENT, exact sizes */
+	static const struct {
+		uint8_t type, kind;
+		size_t id_len, ep_len;
+		int n, ok;
+	} peers[] = {
+		{RN_MSG_HELLO_ACK, RN_KIND_LEAF | RN_KIND_CTM_SENT, 20, 18, 2, 1},
+		{RN_MSG_HELLO_ACK, RN_KIND_CTM_SENT, 20, 18, 2, 1},
+		{RN_MSG_HELLO_ACK, RN_KIND_LEAF, 20, 18, 2, 0},
+		{RN_MSG_HELLO, RN_KIND_LEAF | RN_KIND_CTM_SENT, 20, 18, 2, 0},
+		{RN_MSG_HELLO_ACK, RN_KIND_CTM_SENT, 19, 18, 2, 0},
+		{RN_MSG_HELLO_ACK, RN_KIND_CTM_SENT, 20, 17, 2, 0},
+		{RN_MSG_HELLO_ACK, RN_KIND_CTM_SENT, 20, 18, 3, 0},
+		{RN_MSG_HELLO_ACK, RN_KIND_CTM_SENT, 20, 18, 1, 0},
+	};
+	for (size_t c = 0; c < sizeof peers / sizeof peers[0]; c++) {
+		msgpack_packer pk;
+		rand_msg(&r, &m, RN_MSG_HELLO);
+		m.type = peers[c].type;
+		m.u.hello.kind = peers[c].kind;
+		unpack_valid(f, &m, buf, &len, &o);
+		msgpack_sbuffer_clear(&f->sb);
+		msgpack_packer_init(&pk, &f->sb, msgpack_sbuffer_write);
+		msgpack_pack_array(&pk, 8);
+		for (int i = 0; i < 7; i++)
+			msgpack_pack_object(&pk, o.via.array.ptr[i]);
+		pack_entry(&pk, peers[c].id_len, peers[c].ep_len, peers[c].n);
+		int rc = decode_sb(f, &d);
+		if (peers[c].ok ? rc != 0 || !d.u.hello.has_peer : rc != RN_ERR_PROTO)
+			fail_msg("peer case %zu: rc %d", c, rc);
 	}
 }
 
@@ -830,10 +951,12 @@ static void test_body_refusals(void **state)
 						  f->sb.size, &d),
 				 RN_ERR_VERSION);
 		for (uint32_t i = 2; i < o.via.array.size; i++) {
+			/* a CTM's relay is the one element that may go */
+			int optional = i == 5 && b.type == RN_BODY_CTM;
 			repack(&f->sb, &o, (int)i, -1, NULL, 0);
 			assert_int_equal(body_decode_copy(f, (const uint8_t *)f->sb.data,
 							  f->sb.size, &d),
-					 RN_ERR_PROTO);
+					 optional ? 0 : RN_ERR_PROTO);
 		}
 		repack(&f->sb, &o, -1, -1, NULL, 1);
 		assert_int_equal(body_decode_copy(f, (const uint8_t *)f->sb.data,
@@ -849,9 +972,10 @@ static void test_body_refusals(void **state)
 					0);
 			}
 	}
-	/* CTM purpose 0 and 3, endpoint lists of 0 and 5, bad endpoint */
+	/* CTM purpose 0 and 9, endpoint lists of 0 and 5, bad endpoint */
 	rand_body(&r, &b, RN_BODY_CTM);
 	b.u.ctm.n_eps = 1;
+	b.u.ctm.has_relay = 0;
 	assert_int_equal(rn_body_encode(&b, buf, sizeof buf, &len), 0);
 	size_t off = 0;
 	msgpack_zone_clear(&f->zone2);

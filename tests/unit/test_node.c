@@ -952,6 +952,322 @@ static void test_bootstrap_probe_stateless(void **state)
 	assert_int_equal(rn_node_link_count(b), links_b);
 }
 
+/* ---- through port-restricted cone NATs -------------------------------- */
+
+/* A NAT in front of some nodes, as the kernel's masquerade does it: a
+ * datagram reaches a NATed node only from an endpoint that node has sent
+ * to before (the mapping keeps the node's own endpoint, so the fake's
+ * endpoints stay as they are). The send hook records the holes; nat_pump
+ * delivers like fake_pump but drops what the NATs drop. */
+typedef struct nat_lab {
+	fake_world *w;
+	uint8_t natted[FAKE_NODES_MAX];
+	uint8_t hole[FAKE_NODES_MAX][FAKE_NODES_MAX]; /* [inside][outside] */
+	uint64_t dropped;
+} nat_lab;
+
+static nat_lab *the_lab; /* the hook's context: the fake's ctx is taken */
+
+static void nat_send_cb(void *vctx, const rn_ep *to, const uint8_t *buf,
+			size_t len)
+{
+	fake_ctx *c = vctx;
+	int d = fake_node_of_ep(c->w, to);
+	if (d >= 0)
+		the_lab->hole[c->idx][d] = 1;
+	fake_send_cb(vctx, to, buf, len);
+}
+
+static int nat_deliver_one(nat_lab *lab)
+{
+	fake_world *w = lab->w;
+	if (!w->q_len)
+		return 0;
+	const fake_send *s = &w->q[w->q_head];
+	int to = fake_node_of_ep(w, &s->to);
+	if (to >= 0 && lab->natted[to] && !lab->hole[to][s->from]) {
+		w->q_head = (w->q_head + 1) % FAKE_SENDS_MAX;
+		w->q_len--;
+		w->now += FAKE_HOP_US;
+		lab->dropped++;
+		return 1;
+	}
+	return fake_deliver_one(w);
+}
+
+static void nat_pump(nat_lab *lab, uint32_t ms)
+{
+	fake_world *w = lab->w;
+	rn_time end = w->now + RN_MS(ms);
+	while (w->now < end) {
+		fake_fire_timers(w);
+		if (nat_deliver_one(lab))
+			continue;
+		rn_time t = fake_next_deadline(w);
+		if (t > end)
+			break;
+		if (t > w->now)
+			w->now = t;
+	}
+	if (w->now < end)
+		w->now = end;
+}
+
+static void nat_lab_init(nat_lab *lab, fake_world *w, uint32_t n)
+{
+	memset(lab, 0, sizeof *lab);
+	lab->w = w;
+	the_lab = lab;
+	w->env.send = nat_send_cb;
+	dump_world = w;
+	for (uint32_t i = 0; i < n; i++)
+		assert_non_null(fake_add_node(w));
+}
+
+static uint64_t ring_dist_hi(const rn_id *a, const rn_id *b)
+{
+	rn_id d;
+	rn_id_dist_signed(&d, a, b);
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | d.b[i];
+	return v;
+}
+
+/* Of nodes 0..2: the two closest on the ring (*x, *y) and the third. */
+static uint32_t closest_pair(const fake_world *w, uint32_t *x, uint32_t *y)
+{
+	rn_id id[3];
+	for (uint32_t i = 0; i < 3; i++)
+		expected_id(w, i, &id[i]);
+	uint32_t best = 0;
+	uint64_t bd = UINT64_MAX;
+	for (uint32_t k = 0; k < 3; k++) {
+		uint64_t d = ring_dist_hi(&id[k], &id[(k + 1) % 3]);
+		if (d < bd) {
+			bd = d;
+			best = k;
+		}
+	}
+	*x = best;
+	*y = (best + 1) % 3;
+	return (best + 2) % 3;
+}
+
+static void join_one(nat_lab *lab, uint32_t i, uint32_t boot, uint32_t ms)
+{
+	join(lab->w, i, &boot, 1);
+	nat_pump(lab, ms);
+}
+
+/* A joiner behind a cone whose ring neighbour is behind a cone too: the
+ * join CTM that the public bootstrap B routes lands at N, whose HELLOs to
+ * the joiner J are dropped (J never sent to N). N tells B where it is
+ * (CTM_REPLY), B passes it to J in the answer to J's next probe, J says
+ * HELLO to N, and the link comes up. Without the answers (ctm_answers_max
+ * 0) J stays JOINING: the control that the path is what does it. */
+static void test_nat_join_answer_via_bootstrap(void **state)
+{
+	fx *f = *state;
+	nat_lab lab;
+	for (int with = 1; with >= 0; with--) {
+		fake_world *w = f->w;
+		if (!with) { /* a second world for the control */
+			assert_int_equal(w->bad_sends + w->sends_overflow, 0);
+			fake_world_free(w);
+			f->w = w = fake_world_new(rn_test_seed());
+			assert_non_null(w);
+			w->settings.ctm_answers_max = 0;
+		}
+		nat_lab_init(&lab, w, 3);
+		uint32_t n, j, b = closest_pair(w, &n, &j);
+		lab.natted[n] = lab.natted[j] = 1;
+		join(w, b, NULL, 0);
+		join_one(&lab, n, b, 3000);
+		assert_int_equal(rn_node_state(w->node[n]), RN_NODE_JOINED);
+		join_one(&lab, j, b, with ? 5000 : 20000);
+		const rn_node_stats *sj = rn_node_get_stats(w->node[j]);
+		const rn_node_stats *sn = rn_node_get_stats(w->node[n]);
+		if (!with) {
+			assert_int_equal(rn_node_state(w->node[j]), RN_NODE_JOINING);
+			assert_int_equal(sj->boot_peers, 0);
+			assert_true(lab.dropped > 0);
+			break;
+		}
+		/* J heard of N from B within one retry, and linked to it */
+		assert_true(sn->ctm_replies >= 1);
+		assert_true(sj->boot_peers >= 1);
+		assert_int_equal(rn_node_state(w->node[j]), RN_NODE_JOINED);
+		rn_id idn;
+		expected_id(w, n, &idn);
+		assert_true(has_up_link_to(w, j, &idn));
+		nat_pump(&lab, 5000);
+		check_ring(w, 3);
+		/* the answer was handed out once: B holds nothing fresh for J */
+		rn_peer_info p;
+		rn_id idj;
+		expected_id(w, j, &idj);
+		assert_int_equal(rn_near_take_answer(w->node[b], w->now, &idj, &p),
+				 0);
+	}
+}
+
+/* Two nodes behind cones, X joined and Y joining beside it through B: Y
+ * hears of X from B (NEIGHBORS), its first HELLO to X is dropped, the
+ * punch CTM routed to X makes X open towards Y, and the link comes up
+ * within about one HELLO retransmission. */
+static void test_nat_punch(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	nat_lab lab;
+	/* no far links: a far CTM landing at X would open it towards Y too */
+	w->settings.far_kind = RN_FAR_NONE;
+	nat_lab_init(&lab, w, 3);
+	/* B and Y closest: Y's join CTM lands at B, not at X */
+	uint32_t bb, y, x = closest_pair(w, &bb, &y);
+	lab.natted[x] = lab.natted[y] = 1;
+	join(w, bb, NULL, 0);
+	join_one(&lab, x, bb, 3000);
+	assert_int_equal(rn_node_state(w->node[x]), RN_NODE_JOINED);
+	/* X's first ring check (2 s after it joined) is over; its next one
+	 * comes after 4 s at the earliest, Y's own after 2 s: within 1.5 s
+	 * only the punch can bring X and Y together */
+	uint64_t dropped = lab.dropped;
+	join_one(&lab, y, bb, 1500);
+	const rn_node_stats *sx = rn_node_get_stats(w->node[x]);
+	const rn_node_stats *sy = rn_node_get_stats(w->node[y]);
+	rn_id idx, idy;
+	expected_id(w, x, &idx);
+	expected_id(w, y, &idy);
+	assert_true(lab.dropped > dropped); /* a first HELLO did not pass */
+	assert_true(has_up_link_to(w, x, &idy) && has_up_link_to(w, y, &idx));
+	assert_true(sx->punches + sy->punches >= 1);
+	assert_int_equal(sx->boot_peers + sy->boot_peers, 0);
+	nat_pump(&lab, 5000);
+	check_ring(w, 3);
+}
+
+/* A far link we answered (FAR_REPLY, the slot in the token) that comes
+ * up by the peer's own HELLO, ours having been dropped on the way (the
+ * peer opened after our punch): the ACK cannot carry the slot, so a HELLO
+ * with FAR_REPLY and the token follows it. */
+static void test_far_reply_after_crossing(void **state)
+{
+	rn_node *a, *b;
+	fake_world *w = two_joined(state, &a, &b);
+	rn_id s_id, off;
+	rn_ep ep_s;
+	rn_ep_from_ipv4(&ep_s, 0xC6336409u, 5000);
+	id_pow2(&s_id, rn_node_id(a), 0, 120);
+	rn_id_sub(&off, &s_id, rn_node_id(a));
+	assert_true(rn_node_link_open(a, w->now, &off, &ep_s, RN_KIND_FAR_REPLY,
+				      7) >= 0);
+	size_t mark = w->q_len;
+	fake_hello(w, 0, &ep_s, &s_id, 0);
+	size_t acks = 0, far_replies = 0;
+	for (size_t k = mark; k < w->q_len; k++) {
+		const fake_send *fs = &w->q[(w->q_head + k) % FAKE_SENDS_MAX];
+		rn_msg m;
+		if (fs->from != 0 || !rn_ep_eq(&fs->to, &ep_s))
+			continue;
+		assert_int_equal(rn_msg_decode(&w->zone, fs->data, fs->len, &m), 0);
+		if (m.type == RN_MSG_HELLO_ACK) {
+			assert_false(m.u.hello.kind & RN_KIND_FAR_REPLY);
+			acks++;
+		} else if (m.type == RN_MSG_HELLO &&
+			   (m.u.hello.kind & RN_KIND_FAR_REPLY)) {
+			assert_int_equal(m.u.hello.token, 7);
+			assert_true(acks == 1); /* after the ACK */
+			far_replies++;
+		}
+	}
+	assert_int_equal(acks, 1);
+	assert_int_equal(far_replies, 1);
+	rn_link_info li;
+	assert_true(link_info(w, 0, &s_id, &li) && li.up && li.peer_wants);
+	/* an ordinary repeated HELLO on the UP link: no second FAR_REPLY */
+	mark = w->q_len;
+	fake_hello(w, 0, &ep_s, &s_id, 0);
+	uint8_t kinds;
+	assert_int_equal(hellos_since(w, 0, mark, &ep_s, &kinds), 0);
+}
+
+/* crypto real for w's nodes: a member certificate for node i into *id */
+static void real_ident(fake_world *w, const uint8_t gsk[RN_SIGN_SK_LEN],
+		       uint32_t i, rn_ident *id)
+{
+	uint8_t seed[RN_KEY_SEED_LEN], pk[RN_SIGN_PK_LEN], sk[RN_SIGN_SK_LEN];
+	uint8_t vip[4], enc[RN_CERT_ENCODED_MAX];
+	size_t len;
+	rn_cert c;
+	trng g;
+	trng_init(&g, rn_test_seed() * 131u + i);
+	trng_bytes(&g, seed, sizeof seed);
+	assert_int_equal(rn_nodekey_keypair(pk, sk, seed), 0);
+	fake_vip(i, vip);
+	uint64_t t = (uint64_t)((int64_t)(w->now / 1000u) + w->sh.unix_offset_ms) /
+		     1000u;
+	assert_int_equal(rn_cert_issue(&c, gsk, pk, vip, 4, "m", t - 60, t + 86400),
+			 0);
+	assert_int_equal(rn_cert_encode(&c, enc, sizeof enc, &len), 0);
+	assert_int_equal(rn_ident_init(id, sk, enc, len), 0);
+	assert_int_equal(rn_node_set_ident(w->node[i], id), 0);
+}
+
+/* Whether every UP link of node i has a live session (its certificate). */
+static int up_links_have_sessions(const fake_world *w, uint32_t i)
+{
+	rn_link_info li[16];
+	size_t n = rn_node_links(w->node[i], li, 16);
+	for (size_t k = 0; k < n && k < 16; k++)
+		if (li[k].up && li[k].vip_len == 0)
+			return 0;
+	return 1;
+}
+
+/* crypto real: A drops its link to B (B does not hear of it; A's session
+ * becomes an orphan), then B sends a HELLO on the link it still has, sealed
+ * in that session. A must not bring a link up on the orphan's keys (its IP
+ * traffic would be refused until the orphan expired): it answers CLOSE
+ * FINAL, and the two link again through a handshake. */
+static void test_hello_on_orphan_session(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	uint8_t gsk[RN_SIGN_SK_LEN];
+	rn_ident id[2];
+	assert_int_equal(fake_real_group(w, gsk), 0);
+	for (uint32_t i = 0; i < 2; i++) {
+		assert_non_null(fake_add_node(w));
+		real_ident(w, gsk, i, &id[i]);
+	}
+	uint32_t boot = 0;
+	join(w, 0, NULL, 0);
+	join(w, 1, &boot, 1);
+	fake_pump(w, 5000);
+	rn_node *a = w->node[0], *b = w->node[1];
+	rn_id off_ab, off_ba;
+	rn_id_sub(&off_ab, rn_node_id(b), rn_node_id(a));
+	rn_id_sub(&off_ba, rn_node_id(a), rn_node_id(b));
+	int ia = rn_links_find(&a->links, &off_ab);
+	assert_true(ia >= 0 && up_links_have_sessions(w, 0));
+	fake_drain(w, 1000);
+	rn_node_link_drop(a, w->now, (uint32_t)ia, 0);
+	/* B re-says HELLO on its UP link: sealed in the session */
+	assert_true(rn_node_link_open(b, w->now, &off_ba, &w->ep[0],
+				      RN_KIND_NEAR, 0) >= 0);
+	uint32_t unk = rn_node_get_stats(a)->drop_unknown;
+	fake_drain(w, 100);
+	assert_true(up_links_have_sessions(w, 0));
+	assert_true(rn_node_get_stats(a)->drop_unknown > unk);
+	/* B got CLOSE FINAL; both are alone, and link again by handshake */
+	fake_pump(w, 30000);
+	assert_true(has_up_link_to(w, 0, rn_node_id(b)) &&
+		    has_up_link_to(w, 1, rn_node_id(a)));
+	assert_true(up_links_have_sessions(w, 0) && up_links_have_sessions(w, 1));
+}
+
 static void test_far_hints(void **state)
 {
 	rn_node *a, *b;
@@ -1213,6 +1529,10 @@ int main(void)
 		T(test_hop_ack_source),
 		T(test_new_id_at_endpoint),
 		T(test_bootstrap_probe_stateless),
+		T(test_nat_join_answer_via_bootstrap),
+		T(test_nat_punch),
+		T(test_far_reply_after_crossing),
+		T(test_hello_on_orphan_session),
 		T(test_far_hints),
 		T(test_routed_no_hop_acks),
 	};
