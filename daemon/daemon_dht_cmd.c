@@ -245,7 +245,7 @@ json_t *rn_daemon_dht_error(int status, const char *ns, const uint8_t *key,
 static json_t *conflict_error(const rn_daemon_dht_wait *w, const rn_rec *h,
                               uint64_t now_ms)
 {
-	char k[160], v[160], text[480];
+	char k[160], v[160], text[600]; /* all of it fits */
 	rn_daemon_dht_key_str(w->ns, w->key, w->key_len, k, sizeof k);
 	json_t *t = text_or_null(h->value, h->value_len);
 	if (json_is_string(t))

@@ -18,15 +18,17 @@
 # five daemons, waits for the ring, runs the ping matrix, shows one
 # member's `ringnet status`, and tears everything down (also on Ctrl-C or
 # failure). Exit 0 only if every pair could ping. NETNS_NAT sets the four
-# routers' NAT kinds (lib.sh, nl_nat); the default is what the overlay
-# traverses today (port-forwarding full cones).
+# routers' NAT kinds (lib.sh, nl_nat); the default, "upnp cone upnp cone",
+# is two home routers that run a UPnP/NAT-PMP gateway (miniupnpd: the
+# member maps its port) and two that only masquerade (a port-restricted
+# cone: links come up by hole punching, docs/protocol.md section 7.8).
 set -u
 RINGNETD=${1:?usage: demo.sh RINGNETD RINGNET}
 RINGNET=${2:?usage: demo.sh RINGNETD RINGNET}
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "demo.sh: run it as root (it makes network namespaces)" >&2; exit 2; }
-read -r -a KINDS <<<"${NETNS_NAT:-full full-remap full full-remap}"
+read -r -a KINDS <<<"${NETNS_NAT:-upnp cone upnp cone}"
 [ ${#KINDS[@]} -eq 4 ] || { echo "demo.sh: NETNS_NAT needs 4 kinds" >&2; exit 2; }
 NAMES=(alice bob carol dave)
 
@@ -44,6 +46,7 @@ nl_start_all
 nl_wait_ring 60 "${NL_MEMBERS[@]}"
 rn_log "the ring of ${#NL_MEMBERS[@]} formed in $NL_ELAPSED s"
 nl_wait_tun 10 "${NL_MEMBERS[@]}"
+nl_check_portmaps "${NL_MEMBERS[@]}"
 
 echo
 printf '%-7s %-15s %-11s %-11s %s\n' MEMBER UNDERLAY NAT VIP VIP6

@@ -16,14 +16,13 @@
 # The NAT kinds (nl_nat): cone (port-restricted cone: the kernel's
 # masquerade), full (full cone: masquerade plus a forward of UDP 7400, as
 # a UPnP or NAT-PMP mapping gives), full-remap (a full cone that maps the
-# port to 20000+k) and symmetric (masquerade random). Every router also
+# port to 20000+k), symmetric (masquerade random) and upnp (a cone whose
+# router runs miniupnpd, a real UPnP IGD and NAT-PMP gateway, so that the
+# member maps its own port: [nat] portmap). Every router also
 # drops new packets from the internet to itself, as a home router does.
-# Today the overlay joins members that are public or behind a full cone:
-# two members behind cones link to each other once both have sent (seen
-# with 3 members), but a joiner behind a cone whose ring neighbours are
-# behind cones stays joining (6 members, NETNS_NAT="cone cone cone cone");
-# cone and symmetric need the hole punching and relays of nat/ (not
-# written yet).
+# The overlay joins members that are public, behind a full cone or behind
+# a cone (hole punching through the overlay, docs/protocol.md section
+# 7.8); a symmetric NAT needs relay links, which do not exist yet.
 #
 # P is rn<PID>- (one prefix per run, so that parallel or leftover runs never
 # collide). Every veth is created directly between two of this run's
@@ -232,6 +231,7 @@ nl_nat()
 		snat="oifname \"wan\" ip saddr $lan udp sport $NL_PORT snat to $wan:$((20000 + k))"
 		;;
 	symmetric) random=" random" ;;
+	upnp) ;; # a cone, and miniupnpd maps what members ask (nl_upnp_gateway)
 	*) rn_fail "nl_nat: unknown NAT kind '$kind'" ;;
 	esac
 	nl_ns "$gw"
@@ -270,6 +270,7 @@ table inet fw {
 	}
 }
 EOF
+	[ "$kind" != upnp ] || nl_upnp_gateway "$gw" "$wan" "$k"
 	NL_ADDR[$name]=$lan
 	NL_WAN[$name]=$wan
 	NL_NAT[$name]=$kind
@@ -669,4 +670,77 @@ if "." in field:
 else:
     print(dict(l.split() for l in lines if l.strip())[field])
 ' "$field" || rn_fail "no $field in /proc/net/$file of $name"
+}
+
+# nl_upnp_gateway GW WAN K: miniupnpd in router GW (WAN address WAN, LAN
+# 192.168.K.0/24), NAT-PMP and UPnP IGD on its LAN side, with the nftables
+# chains its backend fills (the recipe of the lab notes). miniupnpd refuses
+# a reserved WAN address; 100.128.0.0/24 is not one, and exists only in
+# the lab. It runs in GW's namespace, so nl_cleanup kills it.
+nl_upnp_gateway()
+{
+	local gw=$1 wan=$2 k=$3 conf=$RN_DIR/$1.miniupnpd.conf
+	command -v miniupnpd >/dev/null ||
+		rn_fail "miniupnpd is missing (./dev.sh test installs miniupnpd-nftables)"
+	nl_sh "$gw" nft -f - <<EOF || rn_fail "miniupnpd's chains in $gw"
+table inet filter {
+	chain miniupnpd {
+	}
+	chain forward {
+		type filter hook forward priority 0; policy accept;
+		jump miniupnpd
+	}
+	chain prerouting_miniupnpd {
+	}
+	chain postrouting_miniupnpd {
+	}
+	chain prerouting {
+		type nat hook prerouting priority -100;
+		jump prerouting_miniupnpd
+	}
+	chain postrouting {
+		type nat hook postrouting priority 100;
+		jump postrouting_miniupnpd
+	}
+}
+EOF
+	cat >"$conf" <<EOF
+ext_ifname=wan
+ext_ip=$wan
+listening_ip=lan
+port=5000
+enable_natpmp=yes
+enable_upnp=yes
+secure_mode=yes
+system_uptime=yes
+uuid=fc4ec57e-b051-11db-88f8-0060085db3$(printf %02x "$k")
+lease_file=$RN_DIR/$gw.miniupnpd.leases
+allow 1024-65535 192.168.$k.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+	# its own pid file: the default one is shared by every namespace
+	ip netns exec "$NL_P$gw" miniupnpd -f "$conf" -d \
+		-P "$RN_DIR/$gw.miniupnpd.pid" >"$RN_DIR/$gw.miniupnpd.log" 2>&1 &
+	disown # nl_cleanup kills it with the namespace; no job notice
+}
+
+# nl_check_portmaps NAME...: each member behind a upnp router holds a port
+# mapping of its gateway, WAN:NL_PORT (ringnetd's [nat] portmap), within
+# 15 s; logs the method. Members behind other kinds are skipped.
+nl_check_portmaps()
+{
+	local name t0 ext method
+	t0=$(date +%s.%N)
+	for name in "$@"; do
+		[ "${NL_NAT[$name]:-}" = upnp ] || continue
+		while :; do
+			ext=$(rn_json "$name" status portmap.external) || ext=
+			[ "$ext" = "${NL_WAN[$name]}:$NL_PORT" ] && break
+			nl_deadline_left "$t0" 15 ||
+				rn_fail "$name has no port mapping of its gateway after 15 s (portmap: $(rn_json "$name" status portmap))"
+			sleep 0.2
+		done
+		method=$(rn_json "$name" status portmap.method)
+		rn_log "$name: its gateway maps $ext to it ($method, miniupnpd)"
+	done
 }
