@@ -311,7 +311,7 @@ int rn_cert_pick(const rn_cert *c, uint32_t attempt,
 	static const char label[] = CLAIM_PREFIX;
 	uint8_t h[RN_CERT_VIP_MAX], a[4];
 	crypto_generichash_state st;
-	if (!rn_cert_is_range(c) || (c->vip_len != 4 && c->vip_len != 16))
+	if (!rn_cert_is_range(c) || !well_formed(c))
 		return RN_ERR_INVAL;
 	a[0] = (uint8_t)(attempt >> 24);
 	a[1] = (uint8_t)(attempt >> 16);

@@ -520,13 +520,14 @@ static int range_check(add_args *a)
 		else if (inet_pton(AF_INET6, addr, a->vip) == 1)
 			a->vip_len = 16;
 		ok = a->vip_len &&
-		     !parse_u64(slash + 1, 8 * a->vip_len - 1, &len) && len;
+		     !parse_u64(slash + 1, 8 * a->vip_len - 2, &len) && len;
 	}
 	if (!ok)
 		return usage_error(cmd,
-		                   "bad --range '%s': give a prefix such as "
-		                   "10.77.128.0/17 or fd00:77::/64 (a single "
-		                   "address is a --vip)",
+		                   "bad --range '%s': give a prefix of four "
+		                   "addresses or more, such as 10.77.128.0/17 "
+		                   "or fd00:77::/64 (a single address is a "
+		                   "--vip)",
 		                   a->range_text);
 	a->prefix_len = (unsigned)len;
 	for (unsigned bit = a->prefix_len; bit < 8 * a->vip_len; bit++)

@@ -8,9 +8,10 @@
  * member and name records are published, and (for a range) the TUN
  * device made, only once the lease is held.
  *
- * A fixed certificate names its address: the lease only tells range
- * members that it is taken. A refusal is logged as an error (some range
- * overlaps this address) and the member goes on.
+ * A fixed certificate names its address: its lease tells range members
+ * that it is taken, and beats any range member's (dht/store.c). A refusal
+ * (another fixed certificate of the same address) is logged as an error
+ * and the member goes on.
  *
  * A range certificate (core/cert.h) names a prefix. A fresh process joins
  * the ring unbound (attempt 0: a ring id from its node key, taking no
@@ -150,6 +151,8 @@ static void held(rn_daemon *d)
 	}
 }
 
+static void move_to(rn_daemon *d, uint32_t to, const char *why);
+
 /* Candidate `trying` is taken: the next one, or give up. */
 static void conflict(rn_daemon *d)
 {
@@ -162,8 +165,8 @@ static void conflict(rn_daemon *d)
 		/* a fixed address: ours by certificate; go on */
 		rn_uvenv_log(&d->env, RN_LOG_ERROR,
 		             "lease: %s, this member's fixed address, is "
-		             "leased by another member (a range granted by "
-		             "the group overlaps it)",
+		             "leased by another member (the group signed two "
+		             "fixed certificates of it?)",
 		             v);
 		rn_dht_forget(d->dht->dht, "lease", cl->vip, c->vip_len);
 		cl->state = RN_CLAIM_HELD;
@@ -171,6 +174,12 @@ static void conflict(rn_daemon *d)
 		return;
 	}
 	rn_dht_forget(d->dht->dht, "lease", cl->vip, c->vip_len);
+	if (cl->attempt && cl->trying == cl->attempt - 1) {
+		/* the address this node is bound to is someone else's now:
+		 * its ring id is theirs, so claim anew unbound */
+		move_to(d, 0, "the address this member rejoined as is taken");
+		return;
+	}
 	vip_str(c->range, c->vip_len, r, sizeof r);
 	if (cl->trying + 1 - first(cl) >= RN_DAEMON_CLAIM_TRIES_MAX) {
 		cl->state = RN_CLAIM_FAILED;
@@ -231,6 +240,8 @@ int rn_daemon_claim_on_result(rn_daemon *d, const rn_dht_result *res)
 {
 	rn_daemon_claim *cl = &d->claim;
 	const rn_cert *c = own_cert(d);
+	if (d->stopping)
+		return (cl->rid && res->rid == cl->rid) || res->rid == 0;
 	if (res->rid == 0) {
 		/* a renewal of the lease refused: it is someone else's now */
 		if (res->ns_len != 5 || memcmp(res->ns, "lease", 5) ||

@@ -21,6 +21,8 @@
 
 struct rn_daemon_portmap {
 	rn_portmap pm;
+	rn_ep before;   /* the node's own endpoint before a mapping took it */
+	int applied;    /* the node's own endpoint is the mapping's */
 	uv_timer_t timer;
 	uv_work_t work;
 	rn_portmap_job job;
@@ -31,13 +33,68 @@ struct rn_daemon_portmap {
 
 static void arm(rn_daemon *d);
 
+/* 1 for an address peers on the internet can send to: not 0/8, 10/8,
+ * 100.64/10 (carrier-grade NAT), 127/8, 169.254/16, 172.16/12,
+ * 192.168/16 or multicast and above. A gateway behind another NAT hands
+ * out such an address; the reflexive endpoint is then the better one. */
+static int public_v4(const rn_ep *ep)
+{
+	uint32_t a = rn_ep_ipv4(ep);
+	return rn_ep_is_ipv4(ep) && (a >> 24) != 0 && (a >> 24) != 10 &&
+	       (a >> 22) != (100u << 2 | 1u) && (a >> 24) != 127 &&
+	       (a >> 16) != (169u << 8 | 254u) && (a >> 20) != (172u << 4 | 1u) &&
+	       (a >> 16) != (192u << 8 | 168u) && (a >> 28) < 14;
+}
+
+/* The external endpoint appeared, moved or went away: the node's own
+ * endpoint and the member record follow. */
+static void on_change(rn_daemon *d)
+{
+	rn_daemon_portmap *x = d->pm;
+	const rn_ep *ext = rn_portmap_ext(&x->pm, rn_uvenv_now());
+	char ep[RN_EP_STR_MAX];
+	if (ext && public_v4(ext)) {
+		rn_ep_to_str(ext, ep, sizeof ep);
+		rn_uvenv_log(&d->env, RN_LOG_INFO,
+		             "portmap: %s maps %s to this node's port %u",
+		             rn_portmap_method_name(x->pm.method), ep,
+		             (unsigned)x->pm.port);
+		if (!x->applied) {
+			const rn_ep *own = rn_node_own_ep(d->node);
+			if (own)
+				x->before = *own;
+			else
+				memset(&x->before, 0, sizeof x->before);
+			x->applied = 1;
+		}
+		rn_node_set_own_ep(d->node, ext);
+	} else {
+		if (ext) {
+			rn_ep_to_str(ext, ep, sizeof ep);
+			rn_uvenv_log(&d->env, RN_LOG_INFO,
+			             "portmap: the gateway maps %s, not a public "
+			             "address (a NAT behind it?): published, not "
+			             "given to peers to connect to",
+			             ep);
+		} else {
+			rn_uvenv_log(&d->env, RN_LOG_INFO,
+			             "portmap: the mapping went away");
+		}
+		if (x->applied) {
+			rn_node_set_own_ep(d->node, &x->before);
+			x->applied = 0;
+		}
+	}
+	if (rn_daemon_claim_held(d))
+		rn_daemon_dht_publish(d); /* the member record */
+}
+
 static void after_job(uv_work_t *w, int status)
 {
 	rn_daemon *d = w->data;
 	rn_daemon_portmap *x = d->pm;
 	rn_portmap_job *j = &x->job;
 	rn_time now = rn_uvenv_now();
-	char ep[RN_EP_STR_MAX];
 	x->busy = 0;
 	int ok = status == 0 && j->ok;
 	int changed = rn_portmap_done(&x->pm, now, ok, j->method, &j->ext,
@@ -52,20 +109,8 @@ static void after_job(uv_work_t *w, int status)
 	if (!ok)
 		rn_log_limited(&d->dht->lg, now, RN_LOG_INFO,
 		               "portmap: no mapping (%s)", j->why);
-	if (changed && !x->stopping) {
-		const rn_ep *ext = rn_portmap_ext(&x->pm, now);
-		if (ext) {
-			rn_ep_to_str(ext, ep, sizeof ep);
-			rn_uvenv_log(&d->env, RN_LOG_INFO,
-			             "portmap: %s maps %s to this node's port "
-			             "%u",
-			             rn_portmap_method_name(x->pm.method), ep,
-			             (unsigned)x->pm.port);
-			rn_node_set_own_ep(d->node, ext);
-		}
-		if (rn_daemon_claim_held(d))
-			rn_daemon_dht_publish(d); /* the member record */
-	}
+	if (changed && !x->stopping)
+		on_change(d);
 	if (x->stopping) {
 		rn_portmap_stop(&x->pm, now); /* a MAP that ended meanwhile */
 		if (x->pm.state == RN_PORTMAP_STOPPING)
@@ -91,6 +136,8 @@ static void arm(rn_daemon *d)
 	if (x->busy)
 		return;
 	int act = rn_portmap_next(&x->pm, now, &next);
+	if (rn_portmap_take_lost(&x->pm) && !x->stopping)
+		on_change(d);
 	if (act == RN_PORTMAP_NONE) {
 		if (next != RN_TIME_NEVER && !x->stopping)
 			uv_timer_start(&x->timer, on_timer,

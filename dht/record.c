@@ -86,6 +86,13 @@ static void sig_digest(const rn_rec *r, const uint8_t *group_id,
 	put_u64(b + 16, r->expires);
 	b[24] = r->flags;
 	crypto_generichash_update(&st, b, sizeof b);
+	/* A range member's address is not signed by the group: the writer
+	 * signs it here, so no relay can rebind its certificate. A fixed
+	 * certificate's records keep the bytes they always had. */
+	if (r->has_cert && rn_cert_is_range(&r->cert)) {
+		crypto_generichash_update(&st, &r->cert.vip_len, 1);
+		crypto_generichash_update(&st, r->cert.vip, r->cert.vip_len);
+	}
 	crypto_generichash_final(&st, out, 64);
 }
 

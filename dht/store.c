@@ -68,6 +68,14 @@ static uint64_t value_hash(const rn_rec *r)
 	return v;
 }
 
+/* 1 if r was written under a certificate that names one fixed address:
+ * its exclusive claim of that address beats any range member's
+ * (docs/dht.md, "Address leases"). */
+static int fixed_writer(const rn_rec *r)
+{
+	return r->has_cert && !rn_cert_is_range(&r->cert);
+}
+
 /* Whether exclusive claim a wins over b: smaller (created, writer). */
 static int excl_wins(uint64_t a_created, const uint8_t *a_writer,
 		     uint64_t b_created, const uint8_t *b_writer)
@@ -111,6 +119,7 @@ int rn_store_offer(rn_store *s, const rn_id *key_id, const rn_rec *r,
 	int tomb = (r->flags & RN_REC_TOMB) != 0;
 	int replace = (r->flags & RN_REC_REPLACE) != 0;
 	int excl = (r->flags & RN_REC_EXCL) != 0;
+	int fixed = fixed_writer(r);
 	int own = 0;
 	if (enc_len > UINT16_MAX)
 		return RN_ERR_TOOBIG;
@@ -154,10 +163,13 @@ int rn_store_offer(rn_store *s, const rn_id *key_id, const rn_rec *r,
 			if (same_writer(e, r) && replace)
 				continue; /* superseded below */
 			if (mode == RN_STORE_MERGE && excl &&
-			    (e->flags & RN_REC_EXCL) &&
+			    (e->flags & RN_REC_EXCL) && e->fixed == fixed &&
 			    excl_wins(r->created, r->writer, e->created,
 				      e->writer))
 				continue; /* the holder goes below */
+			if (excl && (e->flags & RN_REC_EXCL) && fixed &&
+			    !e->fixed)
+				continue; /* a range member's, below */
 			if (holder)
 				*holder = i;
 			s->stats.conflict++;
@@ -216,6 +228,7 @@ int rn_store_offer(rn_store *s, const rn_id *key_id, const rn_rec *r,
 	e->expires = r->expires;
 	e->vhash = vh;
 	e->flags = r->flags;
+	e->fixed = (uint8_t)fixed;
 	e->empty_value = r->value_len == 0;
 	e->len = (uint16_t)enc_len;
 	e->rec = copy;

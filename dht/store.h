@@ -26,6 +26,7 @@ typedef struct rn_store_entry {
 	uint64_t vhash;                /* the value's BLAKE2b-64 */
 	uint8_t flags;
 	uint8_t empty_value;           /* a tombstone for all values */
+	uint8_t fixed;                 /* written under a fixed-address cert */
 	uint16_t len;                  /* of rec */
 	uint8_t *rec;                  /* encoded record, heap */
 } rn_store_entry;

@@ -33,6 +33,7 @@ int rn_portmap_next(rn_portmap *pm, rn_time now, rn_time *next)
 			/* the renewals failed until the end */
 			pm->method = 0;
 			pm->st.expired++;
+			pm->lost = 1;
 		}
 		if (now < pm->due) {
 			*next = pm->due;
@@ -87,6 +88,13 @@ int rn_portmap_done(rn_portmap *pm, rn_time now, int ok, int method,
 	                     ? pm->s.retry_max_ms
 	                     : pm->backoff_ms * 2;
 	return 0;
+}
+
+int rn_portmap_take_lost(rn_portmap *pm)
+{
+	int lost = pm->lost;
+	pm->lost = 0;
+	return lost;
 }
 
 const rn_ep *rn_portmap_ext(const rn_portmap *pm, rn_time now)

@@ -71,6 +71,7 @@ typedef struct rn_portmap {
 	rn_time expires;    /* of the mapping held */
 	rn_time due;        /* of the next action */
 	uint32_t backoff_ms;
+	uint8_t lost;       /* a mapping expired since rn_portmap_take_lost */
 	rn_portmap_stats st;
 } rn_portmap;
 
@@ -88,6 +89,9 @@ int rn_portmap_next(rn_portmap *pm, rn_time now, rn_time *next);
  * changed (appeared, moved or went away), else 0. */
 int rn_portmap_done(rn_portmap *pm, rn_time now, int ok, int method,
                     const rn_ep *ext, uint32_t lifetime_s);
+/* 1 once after rn_portmap_next found the mapping expired (its renewals
+ * failed until its end): the external endpoint went away. */
+int rn_portmap_take_lost(rn_portmap *pm);
 /* The mapping held now, or NULL. */
 const rn_ep *rn_portmap_ext(const rn_portmap *pm, rn_time now);
 /* Stop: an UNMAP is due next if a mapping is held, else STOPPED. */

@@ -179,8 +179,10 @@ const rn_ep *rn_node_own_ep(const rn_node *n)
 
 void rn_node_set_own_ep(rn_node *n, const rn_ep *ep)
 {
-	if (ep && !rn_ep_is_zero(ep))
+	if (ep)
 		n->own_ep = *ep;
+	else
+		memset(&n->own_ep, 0, sizeof n->own_ep);
 }
 
 void rn_node_random(rn_node *n, void *buf, size_t len)

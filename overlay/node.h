@@ -211,7 +211,8 @@ const rn_id *rn_node_id(const rn_node *n);
 const rn_ep *rn_node_own_ep(const rn_node *n);
 /* The endpoint the node tells peers to reach it at (in its connect-to-me
  * messages), e.g. a port mapping of its home gateway: it replaces the
- * reflexive one learnt from the first HELLO. A zero ep is ignored. */
+ * reflexive one learnt from the first HELLO. NULL (or zero) forgets it:
+ * the next HELLO_ACK's reflexive endpoint is taken again. */
 void rn_node_set_own_ep(rn_node *n, const rn_ep *ep);
 int rn_node_state(const rn_node *n);
 const rn_node_stats *rn_node_get_stats(const rn_node *n);

@@ -235,6 +235,12 @@ static void test_range_member(void **state)
 	assert_int_equal(rn_rec_decode(&f->zone, enc, len, &d), 0);
 	assert_int_equal(rn_rec_check(&d, &f->pol, NOW_MS), 0);
 	assert_memory_equal(d.cert.vip, vip9, 4);
+	/* the writer signed the address it was bound to: a relay that
+	 * rebinds the certificate (inside the range) breaks the signature */
+	make(f, &r, "notes", (const uint8_t *)"k", 1, "v", 1, 0);
+	assert_int_equal(rn_rec_check(&r, &f->pol, NOW_MS), 0);
+	assert_int_equal(rn_cert_bind(&r.cert, vip8, 4), 0);
+	assert_int_equal(rn_rec_check(&r, &f->pol, NOW_MS), RN_ERR_BADSIG);
 	/* a vip moved out of the range by hand: the certificate is refused */
 	make(f, &r, "lease", vip9, 4, f->pk, 32, RN_REC_EXCL);
 	memcpy(r.cert.vip, out, 4);

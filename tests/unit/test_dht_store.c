@@ -191,6 +191,71 @@ static void test_exclusive(void **state)
 	rn_store_deinit(&s);
 }
 
+/* A certificate as far as the store looks at it: fixed (prefix 0) or a
+ * range member bound to 10.0.0.9. */
+static void with_cert(rn_rec *r, unsigned prefix)
+{
+	static const uint8_t vip[4] = {10, 0, 0, 9}, net[4] = {10, 0, 0, 0};
+	r->has_cert = 1;
+	memset(&r->cert, 0, sizeof r->cert);
+	memcpy(r->cert.node_pk, r->writer, RN_SIGN_PK_LEN);
+	memcpy(r->cert.vip, vip, 4);
+	r->cert.vip_len = 4;
+	r->cert.name[0] = 'm';
+	r->cert.name_len = 1;
+	r->cert.not_after = 1;
+	if (prefix) {
+		memcpy(r->cert.range, net, 4);
+		r->cert.prefix_len = (uint8_t)prefix;
+	}
+}
+
+/* An address's lease written under a fixed certificate beats a range
+ * member's claim, at the primary and in merges, whatever their ages; two
+ * of a kind keep the (created, writer) rule. */
+static void test_fixed_beats_range(void **state)
+{
+	(void)state;
+	rn_store s;
+	rn_rec r;
+	uint32_t first;
+	rn_store_init(&s, 100, 10);
+	rec(&r, 5, "range", T0, 60, RN_REC_EXCL);
+	with_cert(&r, 24);
+	assert_int_equal(offer(&s, &key_a, &r, T0, RN_STORE_CREATE), 0);
+	/* a later range member: conflict */
+	rec(&r, 6, "range2", T0 + 10, 60, RN_REC_EXCL);
+	with_cert(&r, 24);
+	assert_int_equal(offer(&s, &key_a, &r, T0 + 10, RN_STORE_CREATE),
+			 RN_ERR_CONFLICT);
+	/* the fixed holder of the address, later: it takes the key */
+	rec(&r, 7, "fixed", T0 + 20, 60, RN_REC_EXCL);
+	with_cert(&r, 0);
+	assert_int_equal(offer(&s, &key_a, &r, T0 + 20, RN_STORE_CREATE), 0);
+	assert_int_equal(rn_store_find(&s, &key_a, &first), 1);
+	assert_int_equal(s.v[first].writer[0], 7);
+	/* the range member's renewal now conflicts, even older and merged */
+	rec(&r, 5, "range", T0 + 30, 60, RN_REC_EXCL);
+	r.created = T0;
+	with_cert(&r, 24);
+	assert_int_equal(offer(&s, &key_a, &r, T0 + 30, RN_STORE_CREATE),
+			 RN_ERR_CONFLICT);
+	rec(&r, 5, "range", T0 - 5000, 60, RN_REC_EXCL);
+	with_cert(&r, 24);
+	assert_int_equal(offer(&s, &key_a, &r, T0 + 30, RN_STORE_MERGE),
+			 RN_ERR_CONFLICT);
+	/* a merge elsewhere: fixed arriving second still wins */
+	rec(&r, 5, "range", T0 - 5000, 60, RN_REC_EXCL);
+	with_cert(&r, 24);
+	assert_int_equal(offer(&s, &key_b, &r, T0, RN_STORE_MERGE), 0);
+	rec(&r, 7, "fixed", T0 + 20, 60, RN_REC_EXCL);
+	with_cert(&r, 0);
+	assert_int_equal(offer(&s, &key_b, &r, T0 + 20, RN_STORE_MERGE), 0);
+	assert_int_equal(rn_store_find(&s, &key_b, &first), 1);
+	assert_int_equal(s.v[first].writer[0], 7);
+	rn_store_deinit(&s);
+}
+
 static void test_quotas(void **state)
 {
 	(void)state;
@@ -248,6 +313,7 @@ int main(void)
 		cmocka_unit_test_setup(test_set_and_replace, setup),
 		cmocka_unit_test_setup(test_tombstones, setup),
 		cmocka_unit_test_setup(test_exclusive, setup),
+		cmocka_unit_test_setup(test_fixed_beats_range, setup),
 		cmocka_unit_test_setup(test_quotas, setup),
 		cmocka_unit_test_setup(test_expiry, setup),
 	};

@@ -130,8 +130,11 @@ static void test_expiry(void **state)
 	assert_true(next == S(600)); /* the end, not t + 200 s */
 	t = next;
 	assert_null(rn_portmap_ext(&pm, t));
+	assert_int_equal(rn_portmap_take_lost(&pm), 0);
 	assert_int_equal(rn_portmap_next(&pm, t, &next), RN_PORTMAP_MAP);
 	assert_int_equal(pm.st.expired, 1);
+	assert_int_equal(rn_portmap_take_lost(&pm), 1); /* once */
+	assert_int_equal(rn_portmap_take_lost(&pm), 0);
 	/* a new mapping after the loss is a change */
 	assert_int_equal(rn_portmap_done(&pm, t, 1, RN_PORTMAP_NATPMP, &e, 0), 1);
 }
