@@ -1,0 +1,1 @@
+ringsim -n 10000 -s 11 -l data/latency/planetlab490_median_ms.derived.txt.gz -m 1000 --settle 60 --dht --dht-gets 10000 --fail 0.3 --fail-wait 120 --crypto none   (build-lto/ringsim at 224a96c, Release -flto -march=native)
