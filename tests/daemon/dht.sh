@@ -34,17 +34,9 @@ done
 declare -A PORT=()
 start_all()
 {
-	local base i rc name
+	local base rc name
 	base=$(rn_base_port $N)
-	for ((i = 0; i < N; i++)); do
-		name=${NAMES[$i]}
-		PORT[$name]=$((base + i))
-		if [ "$i" -eq 0 ]; then
-			rn_conf "$name" "$base"
-		else
-			rn_conf "$name" $((base + i)) "127.0.0.1:$base"
-		fi
-	done
+	rn_conf_star "$base" "${NAMES[@]}"
 	for name in "${NAMES[@]}"; do
 		rn_start "$name"
 		rc=$?

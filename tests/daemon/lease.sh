@@ -52,17 +52,9 @@ ALL=(g "${RANGE[@]}" f x y)
 declare -A PORT=()
 start_all()
 {
-	local base i rc name
+	local base rc name
 	base=$(rn_base_port ${#ALL[@]})
-	for ((i = 0; i < ${#ALL[@]}; i++)); do
-		name=${ALL[$i]}
-		PORT[$name]=$((base + i))
-		if [ "$i" -eq 0 ]; then
-			rn_conf "$name" "$base"
-		else
-			rn_conf "$name" $((base + i)) "127.0.0.1:$base"
-		fi
-	done
+	rn_conf_star "$base" "${ALL[@]}"
 	# x and y come once f holds 10.79.1.1 (below)
 	for name in g "${RANGE[@]}" f; do
 		rn_start "$name"

@@ -110,6 +110,24 @@ rn_conf()
 	} >"$f"
 }
 
+# rn_conf_star BASE NAME...: NAME.conf for each name on 127.0.0.1:BASE+i,
+# each after the first bootstrapping from the first; sets PORT[NAME] (the
+# test declares PORT as an associative array).
+rn_conf_star()
+{
+	local base=$1 i=0 name
+	shift
+	for name in "$@"; do
+		PORT[$name]=$((base + i))
+		if [ "$i" -eq 0 ]; then
+			rn_conf "$name" "$base"
+		else
+			rn_conf "$name" $((base + i)) "127.0.0.1:$base"
+		fi
+		i=$((i + 1))
+	done
+}
+
 # rn_base_port N: a random base in 20000-60000 with N free UDP ports above.
 rn_base_port()
 {
