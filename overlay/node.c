@@ -1158,7 +1158,10 @@ void rn_node_rehello(rn_node *n, rn_time now, uint32_t idx)
 
 size_t rn_node_mem_bytes(const rn_node *n)
 {
+	const rn_settings *s = n->sh->settings;
 	return sizeof *n + rn_sec_mem_bytes(n->sec) +
 	       n->links.cap * sizeof(rn_link) +
-	       n->cap_pend * sizeof(rn_pending) + n->n_boot * sizeof(rn_ep);
+	       n->cap_pend * sizeof(rn_pending) + n->n_boot * sizeof(rn_ep) +
+	       (n->lost ? s->lost_peers_max * sizeof *n->lost : 0) +
+	       (n->answers ? s->ctm_answers_max * sizeof *n->answers : 0);
 }

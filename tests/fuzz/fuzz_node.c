@@ -394,7 +394,9 @@ static void check_invariants(const fz_world *w)
 	rn_id b;
 	size_t mem_max = 8192 + (size_t)w->s.links_max * 64 +
 			 (size_t)w->s.route_pending_max * 64 +
-			 (size_t)w->s.bootstrap_max * sizeof(rn_ep);
+			 (size_t)w->s.bootstrap_max * sizeof(rn_ep) +
+			 (size_t)w->s.lost_peers_max * 64 +
+			 (size_t)w->s.ctm_answers_max * 128;
 	for (uint32_t k = 0; k < w->n_nodes; k++) {
 		const rn_node *n = w->nodes[k].node;
 		if (!n)
