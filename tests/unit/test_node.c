@@ -995,22 +995,14 @@ static int nat_deliver_one(nat_lab *lab)
 	return fake_deliver_one(w);
 }
 
+static int nat_deliver_any(void *lab)
+{
+	return nat_deliver_one(lab);
+}
+
 static void nat_pump(nat_lab *lab, uint32_t ms)
 {
-	fake_world *w = lab->w;
-	rn_time end = w->now + RN_MS(ms);
-	while (w->now < end) {
-		fake_fire_timers(w);
-		if (nat_deliver_one(lab))
-			continue;
-		rn_time t = fake_next_deadline(w);
-		if (t > end)
-			break;
-		if (t > w->now)
-			w->now = t;
-	}
-	if (w->now < end)
-		w->now = end;
+	fake_pump_with(lab->w, ms, nat_deliver_any, lab);
 }
 
 static void nat_lab_init(nat_lab *lab, fake_world *w, uint32_t n)
