@@ -19,9 +19,9 @@
  * group) and carries the one address its holder uses now (vip, inside the
  * range), which the group did not sign: the holder picks it, claims it in
  * the DHT's "lease" namespace (docs/dht.md) and binds it with its own node
- * key, since every message that carries a certificate (link and e2e
- * handshakes, DHT records) is signed by the node key over the certificate
- * bytes. Everyone else reads vip, as for a fixed certificate: the ring id,
+ * key: the link and e2e handshakes sign the certificate bytes, and a DHT
+ * record of a range member signs the address its certificate carries
+ * (dht/record.c). Everyone else reads vip, as for a fixed certificate: the ring id,
  * the record rules and the VPN's checks are the same for both.
  *
  * Until its holder has claimed an address, a range certificate is unbound:
