@@ -168,6 +168,12 @@ static int no_host_bits(const uint8_t *range, size_t len, unsigned prefix_len)
 	return 1;
 }
 
+int rn_cert_range_ok(const uint8_t *range, size_t len, unsigned prefix_len)
+{
+	return range && (len == 4 || len == 16) && prefix_len >= 1 &&
+	       prefix_len <= 8 * len - 2 && no_host_bits(range, len, prefix_len);
+}
+
 int rn_cert_is_range(const rn_cert *c)
 {
 	return c->prefix_len != 0;
@@ -181,8 +187,7 @@ static int well_formed(const rn_cert *c)
 		return 0;
 	if (!rn_cert_is_range(c))
 		return 1;
-	return c->prefix_len <= 8u * c->vip_len - 2 &&
-	       no_host_bits(c->range, c->vip_len, c->prefix_len) &&
+	return rn_cert_range_ok(c->range, c->vip_len, c->prefix_len) &&
 	       same_prefix(c->range, c->vip, c->vip_len, c->prefix_len);
 }
 
@@ -274,9 +279,7 @@ int rn_cert_issue_range(rn_cert *cert, const uint8_t group_sk[RN_SIGN_SK_LEN],
                         unsigned prefix_len, const char *name,
                         uint64_t not_before, uint64_t not_after)
 {
-	if (!range || (vip_len != 4 && vip_len != 16) || prefix_len < 1 ||
-	    prefix_len > 8 * vip_len - 2 ||
-	    !no_host_bits(range, vip_len, prefix_len))
+	if (!rn_cert_range_ok(range, vip_len, prefix_len))
 		return RN_ERR_INVAL;
 	return issue(cert, group_sk, node_pk, range, vip_len, prefix_len, name,
 	             not_before, not_after);

@@ -126,6 +126,10 @@ int rn_cert_issue_range(rn_cert *cert, const uint8_t group_sk[RN_SIGN_SK_LEN],
                         unsigned prefix_len, const char *name,
                         uint64_t not_before, uint64_t not_after);
 
+/* 1 if range[0..len)/prefix_len is a range a certificate may grant: len
+ * 4 or 16, 1 <= prefix_len <= 8 * len - 2 (four addresses or more), no
+ * bit set after the prefix. */
+int rn_cert_range_ok(const uint8_t *range, size_t len, unsigned prefix_len);
 /* 1 if cert grants a range (version 2), 0 for a fixed address. */
 int rn_cert_is_range(const rn_cert *cert);
 /* 1 if vip[0..vip_len) lies inside cert's range (is its vip, if fixed). */

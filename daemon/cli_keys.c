@@ -530,13 +530,11 @@ static int range_check(add_args *a)
 		                   "--vip)",
 		                   a->range_text);
 	a->prefix_len = (unsigned)len;
-	for (unsigned bit = a->prefix_len; bit < 8 * a->vip_len; bit++)
-		if (a->vip[bit / 8] & (0x80u >> (bit % 8)))
-			return usage_error(cmd,
-			                   "bad --range '%s': bits are set "
-			                   "after the first %u (the prefix "
-			                   "must end in zeros)",
-			                   a->range_text, a->prefix_len);
+	if (!rn_cert_range_ok(a->vip, a->vip_len, a->prefix_len))
+		return usage_error(cmd,
+		                   "bad --range '%s': bits are set after the "
+		                   "first %u (the prefix must end in zeros)",
+		                   a->range_text, a->prefix_len);
 	return 0;
 }
 
