@@ -70,6 +70,13 @@ int rn_route_best(const rn_node *n, const rn_id *dst, const rn_id *exclude_off)
 	memset(&zero, 0, sizeof zero);
 	dist(&best_d, &zero, &doff);
 	uint32_t i = rn_links_lower_bound(t, &doff);
+	/* The destination itself, even on a suspect link: going round it
+	 * cannot deliver, and one lost hop ack under load would otherwise
+	 * drop everything for that peer until it answers a ping. */
+	if (i < t->n && rn_id_cmp(&t->v[i].off, &doff) == 0 &&
+	    t->v[i].state == RN_LINK_UP && !(t->v[i].flags & RN_LF_LEAF) &&
+	    !(exclude_off && rn_id_cmp(exclude_off, &doff) == 0))
+		return (int)i;
 	for (uint32_t j = i; j < t->n; j++) {
 		if (skip_link(&t->v[j], exclude_off))
 			continue;
