@@ -127,6 +127,9 @@ static json_t *stats_json(const rn_node_stats *s)
 	FIELD(o, s, punches);
 	FIELD(o, s, ctm_replies);
 	FIELD(o, s, drop_answers);
+	FIELD(o, s, relay_links);
+	FIELD(o, s, relay_fwd);
+	FIELD(o, s, relay_drop);
 	return o;
 }
 

@@ -121,6 +121,15 @@ int rn_msg_encode(const rn_msg *m, uint8_t *buf, size_t cap, size_t *len)
 		pack_header(&pk, 3, m->type);
 		msgpack_pack_uint32(&pk, m->u.hop_ack.hop_seq);
 		break;
+	case RN_MSG_RELAY:
+		if (m->u.relay.dir > RN_RELAY_DIR_MAX ||
+		    m->u.relay.inner_len > RN_WIRE_MAX)
+			return RN_ERR_INVAL;
+		pack_header(&pk, 5, m->type);
+		msgpack_pack_uint8(&pk, m->u.relay.dir);
+		pack_id(&pk, &m->u.relay.peer);
+		rn_mp_pack_bin(&pk, m->u.relay.inner, m->u.relay.inner_len);
+		break;
 	default:
 		return RN_ERR_INVAL;
 	}
@@ -177,6 +186,19 @@ static int decode_routed(const msgpack_object *o, rn_msg *m)
 	return 0;
 }
 
+static int decode_relay(const msgpack_object *o, rn_msg *m)
+{
+	uint32_t dir;
+	if (rn_mp_array(o, 5, 5) ||
+	    rn_mp_get_u32(o, 2, RN_RELAY_DIR_MAX, &dir) ||
+	    get_id(o, 3, &m->u.relay.peer) ||
+	    rn_mp_get_bin(o, 4, RN_WIRE_MAX, &m->u.relay.inner,
+			  &m->u.relay.inner_len))
+		return RN_ERR_PROTO;
+	m->u.relay.dir = (uint8_t)dir;
+	return 0;
+}
+
 int rn_msg_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 		  rn_msg *m)
 {
@@ -213,6 +235,8 @@ int rn_msg_decode(msgpack_zone *zone, const uint8_t *buf, size_t len,
 					     &m->u.hop_ack.hop_seq)
 			   ? RN_ERR_PROTO
 			   : 0;
+	case RN_MSG_RELAY:
+		return decode_relay(&o, m);
 	default:
 		return RN_ERR_PROTO;
 	}

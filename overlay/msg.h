@@ -16,6 +16,10 @@
  *   ROUTED     [7, v, hop_seq(u32), src_id, dst_id, mode, hops, ttl, body]
  *   HOP_ACK    [8, v, hop_seq]      (hop_seq 0 in ROUTED: no acks wanted)
  *   FAR_HINTS  [9, v, [[id, ep], ...]]  far-link candidates for a newcomer
+ *   RELAY      [10, v, dir, peer_id, inner]  a datagram of a relay link
+ *              (relay.c): dir TO, to the relay, peer_id the destination;
+ *              FROM, from the relay, peer_id the source; REFUSED, from
+ *              the relay, peer_id unreachable through it (inner empty)
  * Bodies of ROUTED:
  *   CTM        [1, v, purpose, token, [ep, ...]]   connect-to-me
  *              or [..., [ep, ...], relay_id] when a bootstrap routed it
@@ -58,6 +62,14 @@
 #define RN_BODY_DATA_MAX (RN_PLAIN_MAX - 61)
 #define RN_TRACE_HOPS_MAX 24  /* path entries a TRACE records */
 #define RN_ROUTED_HOPSEQ_OFF 3
+/* RELAY: its header before the inner datagram is at most 29 bytes
+ * (array, type, version, dir, bin8 id, bin16 header), and the inner
+ * datagram at most RN_WIRE_MAX; so a RELAY message is at most
+ * RN_RELAY_MSG_MAX and the datagram of a relay hop at most
+ * RN_RELAY_WIRE_MAX (58 bytes over RN_WIRE_MAX: relay.c says when). */
+#define RN_RELAY_HDR_MAX 29
+#define RN_RELAY_MSG_MAX (RN_WIRE_MAX + RN_RELAY_HDR_MAX)
+#define RN_RELAY_WIRE_MAX (RN_RELAY_MSG_MAX + 29)
 
 enum rn_msg_type {
 	RN_MSG_HELLO = 1,
@@ -69,6 +81,14 @@ enum rn_msg_type {
 	RN_MSG_ROUTED = 7,
 	RN_MSG_HOP_ACK = 8,
 	RN_MSG_FAR_HINTS = 9,
+	RN_MSG_RELAY = 10,
+};
+
+enum rn_relay_dir {
+	RN_RELAY_TO = 0,      /* to the relay: forward to peer_id */
+	RN_RELAY_FROM = 1,    /* from the relay: this came from peer_id */
+	RN_RELAY_REFUSED = 2, /* from the relay: no link to peer_id here */
+	RN_RELAY_DIR_MAX = 2,
 };
 
 /* HELLO kind bits: why the sender wants this link. */
@@ -151,6 +171,12 @@ typedef struct rn_msg {
 		struct {
 			uint32_t hop_seq;
 		} hop_ack;
+		struct {
+			uint8_t dir;
+			rn_id peer;
+			const uint8_t *inner; /* points into the decoded input */
+			size_t inner_len;
+		} relay;
 	} u;
 } rn_msg;
 

@@ -75,6 +75,7 @@ void rn_near_recompute(rn_node *n, rn_time now)
 	}
 	if (n->state == RN_NODE_JOINING && total > 0) {
 		n->state = RN_NODE_JOINED;
+		n->join_keep = 0;
 		n->joined_ms = now_ms;
 		n->t_far = now_ms + s->far_start_ms;
 		n->t_ring_check = now_ms + 2000;
@@ -86,7 +87,9 @@ void rn_near_recompute(rn_node *n, rn_time now)
 		 * grace would fill busy bootstraps' tables. */
 		for (uint32_t i = 0; i < t->n; i++) {
 			rn_link *l = &t->v[i];
-			if (!(l->kind_out & RN_KIND_LEAF))
+			/* one that relays a link of ours stays (relay.c) */
+			if (!(l->kind_out & RN_KIND_LEAF) ||
+			    rn_relay_in_use(n, &l->off))
 				continue;
 			l->kind_out &= (uint8_t)~RN_KIND_LEAF;
 			l->flags &= (uint8_t)~RN_LF_LEAF;

@@ -69,6 +69,7 @@ void rn_node_free(rn_node *n)
 	rn_links_deinit(&n->links);
 	rn_lost_free(n);
 	rn_near_answers_free(n);
+	rn_relay_free(n);
 	free(n->boot);
 	free(n);
 }
@@ -117,8 +118,11 @@ int rn_node_send_ip(rn_node *n, rn_time now, const rn_id *dst, uint8_t *pkt,
 	int i = rn_links_find(&n->links, &off);
 	if (i < 0 || n->links.v[i].state != RN_LINK_UP)
 		return RN_ERR_NOROUTE;
+	const rn_ep *ep = rn_links_ep(&n->links, (uint32_t)i);
+	if (len > RN_RELAY_IP_MAX && rn_relay_ep_is(ep))
+		return RN_ERR_TOOBIG; /* a relay link: within RN_WIRE_MAX */
 	n->now = now;
-	return rn_sec_send_ip(n, rn_links_ep(&n->links, (uint32_t)i), pkt, len);
+	return rn_sec_send_ip(n, ep, pkt, len);
 }
 
 void rn_node_tun_write(rn_node *n, const uint8_t *pkt, size_t len)
@@ -243,6 +247,10 @@ void rn_node_send_raw(rn_node *n, const rn_ep *to, const uint8_t *buf,
 {
 	if (n->sec) {
 		rn_sec_send(n, n->now, to, buf, len, maint);
+		return;
+	}
+	if (rn_relay_ep_is(to)) {
+		rn_relay_send(n, to, buf, len);
 		return;
 	}
 	n->stats.tx_pkts++;
@@ -460,6 +468,7 @@ void rn_node_link_drop(rn_node *n, rn_time now, uint32_t idx, int dead)
 		       l->flags);
 	}
 	rn_sec_forget(n, rn_links_ep(&n->links, idx));
+	rn_relay_on_drop(n, &l->off);
 	rn_links_remove(&n->links, idx);
 	if (was_up)
 		rn_node_emit(n, RN_EV_LINK_DOWN, &peer, 0, 0, 0);
@@ -568,14 +577,17 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		n->stats.drop_decode++;
 		return;
 	}
-	if (rn_ep_is_zero(&n->own_ep))
+	if (rn_ep_is_zero(&n->own_ep) && !rn_relay_ep_is(&m->u.hello.your_ep))
 		n->own_ep = m->u.hello.your_ep; /* reflexive address */
 	int idx = rn_links_find(&n->links, &off);
 	if (m->u.hello.kind == RN_KIND_LEAF) {
 		/* A bootstrap probe: route the prober's connect-to-me for it.
-		 * Without a link already, answer and keep nothing. */
+		 * Without a link already, answer and keep nothing, unless
+		 * the prober asks us to keep a leaf link: it could not reach
+		 * the node that answered before, and needs us as its relay
+		 * (relay.c). */
 		rn_near_proxy_ctm(n, now, &m->u.hello.src, from);
-		if (idx < 0) {
+		if (idx < 0 && m->u.hello.token != RN_PROBE_KEEP) {
 			send_boot_answer(n, now, from, m);
 			return;
 		}
@@ -647,7 +659,7 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 	rn_id_sub(&off, &m->u.hello.src, &n->id);
 	if (rn_id_is_zero(&off))
 		return;
-	if (rn_ep_is_zero(&n->own_ep))
+	if (rn_ep_is_zero(&n->own_ep) && !rn_relay_ep_is(&m->u.hello.your_ep))
 		n->own_ep = m->u.hello.your_ep;
 	if (m->u.hello.kind & RN_KIND_CTM_SENT) {
 		/* A bootstrap routed our connect-to-me and kept no link for
@@ -721,7 +733,8 @@ static void on_close(rn_node *n, rn_time now, uint32_t idx, uint8_t reason)
 	switch (reason) {
 	case RN_CLOSE_UNNEEDED:
 		l->flags &= (uint8_t)~RN_LF_PEER_WANTS;
-		if ((l->flags & RN_LF_NEAR) || rn_far_link_needed(n, idx)) {
+		if ((l->flags & RN_LF_NEAR) || rn_far_link_needed(n, idx) ||
+		    rn_relay_in_use(n, &l->off)) {
 			send_simple(n, rn_links_ep(&n->links, idx), RN_MSG_CLOSE,
 				    RN_CLOSE_KEEP);
 		} else {
@@ -750,6 +763,10 @@ void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
 	n->now = now;
 	n->stats.rx_pkts++;
 	n->stats.rx_bytes += len;
+	if (rn_relay_ep_is(from)) { /* only RELAY FROM speaks for these */
+		n->stats.drop_decode++;
+		return;
+	}
 	if (n->sec)
 		rn_sec_recv(n, now, from, buf, len);
 	else
@@ -784,6 +801,16 @@ void rn_node_dispatch(rn_node *n, rn_time now, const rn_ep *from,
 		n->stats.drop_unknown++;
 		send_simple(n, from, RN_MSG_CLOSE, RN_CLOSE_FINAL);
 		return;
+	}
+	/* Through a relay, a handshake is from the id the relay named. */
+	if ((m.type == RN_MSG_HELLO || m.type == RN_MSG_HELLO_ACK) &&
+	    rn_relay_ep_is(from)) {
+		rn_ep v;
+		rn_relay_ep(&v, &m.u.hello.src);
+		if (!rn_ep_eq(&v, from)) {
+			n->stats.drop_unknown++;
+			return;
+		}
 	}
 	if (m.type == RN_MSG_HELLO) {
 		on_hello(n, now, from, &m);
@@ -838,9 +865,46 @@ void rn_node_dispatch(rn_node *n, rn_time now, const rn_ep *from,
 	case RN_MSG_ROUTED:
 		rn_route_on_routed(n, now, (uint32_t)idx, &m);
 		break;
+	case RN_MSG_RELAY:
+		rn_relay_on_msg(n, now, (uint32_t)idx, &m);
+		break;
 	default:
 		break;
 	}
+}
+
+/* Pending link i's HELLO is due again: resends it and returns 0, or drops
+ * the link and returns 1. Direct HELLOs for hello_tries_max - 1 rounds
+ * (the first also punches, near.c), then the link moves to a relay
+ * (relay.c) and has hello_tries_max - 1 more there; a joiner with no
+ * relay yet first asks its bootstraps for a leaf link (RN_PROBE_KEEP).
+ * A link no relay can take has its hello_tries_max direct rounds. */
+static int hello_again(rn_node *n, rn_time now, uint32_t i)
+{
+	uint32_t max = n->sh->settings->hello_tries_max;
+	rn_link *l = &n->links.v[i];
+	int relayed = rn_relay_ep_is(rn_links_ep(&n->links, i));
+	int punch = 0;
+	if (relayed ? l->tries + 1u < max : l->tries + 2u < max) {
+		punch = ++l->tries == 1 && !relayed;
+	} else if (!relayed && rn_relay_open(n, now, i)) {
+		l->tries = 1; /* again, relayed */
+	} else if (!relayed && n->state == RN_NODE_JOINING && !n->join_keep) {
+		n->join_keep = 1;
+		rn_node_probe_bootstraps(n, now);
+		l->tries++;
+	} else if (!relayed && l->tries + 1u < max) {
+		l->tries++;
+	} else {
+		rn_node_link_drop(n, now, i, 2);
+		return 1;
+	}
+	l->since_ms = rn_ms(n, now);
+	send_hello(n, now, rn_links_ep(&n->links, i), RN_MSG_HELLO,
+		   l->kind_out, l->token, 0);
+	if (punch) /* routes; the table stays */
+		rn_near_punch(n, now, i);
+	return 0;
 }
 
 /* Link timers: HELLO retransmission, keepalive, death, trimming. Returns
@@ -855,18 +919,9 @@ static uint32_t link_tick(rn_node *n, rn_time now, uint32_t now_ms)
 		if (l->state == RN_LINK_PENDING) {
 			due = l->since_ms + (s->hello_rto_ms << l->tries);
 			if (rn_ms_due(due, now_ms)) {
-				if (l->tries + 1u >= s->hello_tries_max) {
-					rn_node_link_drop(n, now, i, 2);
-					continue;
-				}
-				l->tries++;
-				l->since_ms = now_ms;
-				send_hello(n, now, rn_links_ep(&n->links, i),
-					   RN_MSG_HELLO,
-					   l->kind_out, l->token, 0);
+				if (hello_again(n, now, i))
+					continue; /* dropped */
 				due = now_ms + (s->hello_rto_ms << l->tries);
-				if (l->tries == 1) /* routes; the table stays */
-					rn_near_punch(n, now, i);
 			}
 		} else {
 			uint32_t idle = (l->flags & RN_LF_NEAR)
@@ -882,6 +937,10 @@ static uint32_t link_tick(rn_node *n, rn_time now, uint32_t now_ms)
 					continue;
 				}
 				l->tries++;
+				/* a relay that lost our ping: try another */
+				if (l->tries > 1 &&
+				    rn_relay_ep_is(rn_links_ep(&n->links, i)))
+					rn_relay_next(n, &l->off);
 				/* Retries are spaced one RTO from this ping, not
 				 * from when it was due: wake-ups are rounded up,
 				 * and a suspect link is checked early. */
@@ -903,7 +962,8 @@ static uint32_t link_tick(rn_node *n, rn_time now, uint32_t now_ms)
 			int needed = (l->flags & (RN_LF_NEAR | RN_LF_PEER_WANTS)) ||
 				     rn_far_link_needed(n, i) ||
 				     ((l->flags & RN_LF_LEAF) &&
-				      n->state == RN_NODE_JOINING);
+				      n->state == RN_NODE_JOINING) ||
+				     rn_relay_in_use(n, &l->off);
 			if (!needed && !(l->flags & RN_LF_ASKED) &&
 			    rn_ms_due(l->since_ms + s->trim_grace_ms, now_ms)) {
 				l->flags |= RN_LF_ASKED;
@@ -1005,13 +1065,15 @@ int rn_node_join(rn_node *n, rn_time now, const rn_ep *boot, size_t n_boot)
 void rn_node_probe_bootstraps(rn_node *n, rn_time now)
 {
 	unsigned first = (unsigned)rn_prng_below(&n->prng, n->n_boot);
-	send_hello(n, now, &n->boot[first], RN_MSG_HELLO, RN_KIND_LEAF, 0, 0);
+	uint32_t token = n->join_keep ? RN_PROBE_KEEP : 0;
+	send_hello(n, now, &n->boot[first], RN_MSG_HELLO, RN_KIND_LEAF, token,
+		   0);
 	if (n->n_boot > 1) {
 		unsigned second = (first + 1u +
 				   (unsigned)rn_prng_below(&n->prng, n->n_boot - 1u)) %
 				  n->n_boot;
 		send_hello(n, now, &n->boot[second], RN_MSG_HELLO, RN_KIND_LEAF,
-			   0, 0);
+			   token, 0);
 	}
 }
 
@@ -1027,6 +1089,7 @@ void rn_node_leave(rn_node *n, rn_time now)
 	rn_route_free(n);
 	rn_lost_free(n);
 	rn_near_answers_free(n);
+	rn_relay_free(n);
 	rn_links_deinit(&n->links);
 	rn_links_init(&n->links, n->sh->settings->links_max, &n->sh->eps);
 	n->state = RN_NODE_LEFT;
@@ -1163,5 +1226,6 @@ size_t rn_node_mem_bytes(const rn_node *n)
 	       n->links.cap * sizeof(rn_link) +
 	       n->cap_pend * sizeof(rn_pending) + n->n_boot * sizeof(rn_ep) +
 	       (n->lost ? s->lost_peers_max * sizeof *n->lost : 0) +
-	       (n->answers ? s->ctm_answers_max * sizeof *n->answers : 0);
+	       (n->answers ? s->ctm_answers_max * sizeof *n->answers : 0) +
+	       (n->relays ? s->relays_max * sizeof *n->relays : 0);
 }

@@ -93,6 +93,10 @@ typedef struct rn_node_stats {
 	uint32_t ctm_replies;      /* CTM_REPLY sent to a joiner's bootstrap */
 	uint32_t drop_answers;     /* a bootstrap's CTM answers overwritten
 				    * before the joiner's next probe */
+	uint32_t relay_links;      /* links moved to a relay: no direct path */
+	uint32_t relay_fwd;        /* RELAY datagrams forwarded for others */
+	uint32_t relay_drop;       /* RELAY datagrams dropped: no link, table
+				    * full, too big, refused by the relay */
 } rn_node_stats;
 
 /* One link as seen by status queries. */
@@ -175,6 +179,9 @@ const rn_upper *rn_node_get_upper(const rn_node *n);
 #define RN_IP_HEADROOM 13 /* the DATA header (docs/security.md) */
 #define RN_IP_TAILROOM 16 /* the AEAD tag */
 #define RN_IP_MAX (RN_PLAIN_MAX) /* the largest IP packet on a link */
+/* ... on a relay link (overlay/relay.c), whose datagrams carry 58 bytes
+ * more: so that they stay within RN_WIRE_MAX */
+#define RN_RELAY_IP_MAX (RN_PLAIN_MAX - 2 * 29)
 /* Sends an IP packet over the direct link to the node with id dst, sealed
  * with that link's session (crypto real only). 0, RN_ERR_NOROUTE when there
  * is no such link with a live session, RN_ERR_TOOBIG, RN_ERR_STATE. */

@@ -48,6 +48,14 @@ typedef struct rn_ctm_answer {
 	uint32_t at_ms;
 } rn_ctm_answer;
 
+/* A relay link's route (relay.c): the peer, reached through the node at
+ * relay_off, the skip-th nearest candidate to the peer. */
+typedef struct rn_relay {
+	rn_id peer_off;
+	rn_id relay_off;  /* zero: pick one at the next send */
+	uint8_t skip;
+} rn_relay;
+
 struct rn_node {
 	rn_shared *sh;
 	rn_logger lg; /* carries env and ctx */
@@ -80,6 +88,9 @@ struct rn_node {
 	rn_lost_peer *lost;       /* lost_peers_max, allocated at first loss */
 	uint8_t n_answers, answer_next;
 	rn_ctm_answer *answers;   /* ctm_answers_max, allocated at the first */
+	uint8_t n_relays;
+	rn_relay *relays;         /* relays_max, allocated at the first */
+	uint8_t join_keep;        /* probe with RN_PROBE_KEEP (relay.c) */
 
 	rn_node_stats stats;
 	rn_time now;             /* time of the input being handled */
@@ -202,6 +213,31 @@ int rn_lost_has(const rn_node *n, const rn_id *off);
 /* Probes lost neighbours that are due; returns the next lost deadline. */
 uint32_t rn_lost_tick(rn_node *n, rn_time now, uint32_t now_ms);
 void rn_lost_free(rn_node *n);
+
+/* relay.c */
+/* The token of a bootstrap probe (HELLO kind LEAF) that asks the
+ * bootstrap to keep a leaf link: the joiner could not reach the node its
+ * connect-to-me found and relays through the bootstrap. */
+#define RN_PROBE_KEEP 1u
+/* Whether ep is a virtual endpoint (a relay link's, never on the wire). */
+int rn_relay_ep_is(const rn_ep *ep);
+void rn_relay_ep(rn_ep *ep, const rn_id *peer);
+/* Sends a datagram to a virtual endpoint through the peer's relay. */
+void rn_relay_send(rn_node *n, const rn_ep *to, const uint8_t *buf,
+		   size_t len);
+/* A RELAY message on the UP link from_idx. */
+void rn_relay_on_msg(rn_node *n, rn_time now, uint32_t from_idx,
+		     const rn_msg *m);
+/* Pending link idx's HELLOs went unanswered: 1 if it moved to a relay
+ * (its HELLO resent through it), 0 if it should be dropped. */
+int rn_relay_open(rn_node *n, rn_time now, uint32_t idx);
+/* Relayed link idx's ping went unanswered: try the next relay. */
+void rn_relay_next(rn_node *n, const rn_id *peer_off);
+/* Whether the link at off relays one of our relay links. */
+int rn_relay_in_use(const rn_node *n, const rn_id *off);
+/* The link to peer_off is going. */
+void rn_relay_on_drop(rn_node *n, const rn_id *peer_off);
+void rn_relay_free(rn_node *n);
 
 /* far.c */
 #define RN_FAR_HINT_MSGS_MAX 3 /* FAR_HINTS datagrams sent to one newcomer */

@@ -186,6 +186,10 @@ static void ephemeral(rn_node *n, uint8_t sk[32], uint8_t pk[32])
 static void wire_send(rn_node *n, const rn_ep *to, const uint8_t *buf,
 		      size_t len, int maint)
 {
+	if (rn_relay_ep_is(to)) { /* a relay link's: through its relay */
+		rn_relay_send(n, to, buf, len);
+		return;
+	}
 	n->stats.tx_pkts++;
 	n->stats.tx_bytes += len;
 	if (maint) {
@@ -592,7 +596,8 @@ static void send_resp(rn_node *n, rn_time now, const rn_ep *to,
 static void send_data(rn_node *n, rn_sess *x, const uint8_t *msg, size_t len,
 		      int maint)
 {
-	uint8_t buf[RN_PLAIN_MAX + RN_HS_DATA_HDR + RN_HS_TAG_LEN];
+	/* RN_RELAY_MSG_MAX: a RELAY carries a whole datagram (relay.c) */
+	uint8_t buf[RN_RELAY_MSG_MAX + RN_HS_DATA_HDR + RN_HS_TAG_LEN];
 	uint64_t ctr;
 	size_t out;
 	if (rn_seal_tx_peek(&x->tx, &ctr)) {
@@ -851,7 +856,7 @@ static void on_data(rn_node *n, rn_time now, const rn_ep *from,
 		n->sec->st.data_unknown++;
 		return;
 	}
-	uint8_t pt[RN_PLAIN_MAX];
+	uint8_t pt[RN_RELAY_MSG_MAX];
 	size_t pt_len;
 	int rc = rn_seal_decrypt(rx, ctr, buf, RN_HS_DATA_HDR,
 				 buf + RN_HS_DATA_HDR, len - RN_HS_DATA_HDR, pt,

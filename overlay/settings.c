@@ -37,6 +37,7 @@ void rn_settings_default(rn_settings *s)
 	s->lost_peers_max = 4;
 	s->lost_probe_ms = 10000;
 	s->lost_peer_keep_ms = 3600000;
+	s->relays_max = 16;
 
 	s->hop_limit = 64;
 	s->route_pending_max = 64;
@@ -98,6 +99,7 @@ int rn_settings_check(const rn_settings *s, const char **why)
 	BAD(s->lost_peer_keep_ms < s->lost_probe_ms ||
 		    s->lost_peer_keep_ms > (1u << 30),
 	    "lost_peer_keep_ms");
+	BAD(s->relays_max > 255 || s->relays_max > s->links_max, "relays_max");
 	BAD(s->route_pending_max < 1, "route_pending_max");
 	BAD(s->crypto > RN_CRYPTO_NONE, "crypto");
 	BAD(s->sessions_max <= s->links_max, "sessions_max");

@@ -52,6 +52,13 @@ static inline int rn_test_msg_eq(const rn_msg *a, const rn_msg *b)
 			       a->u.routed.body_len) == 0);
 	case RN_MSG_HOP_ACK:
 		return a->u.hop_ack.hop_seq == b->u.hop_ack.hop_seq;
+	case RN_MSG_RELAY:
+		return a->u.relay.dir == b->u.relay.dir &&
+		       memcmp(a->u.relay.peer.b, b->u.relay.peer.b, RN_ID_LEN) == 0 &&
+		       a->u.relay.inner_len == b->u.relay.inner_len &&
+		       (a->u.relay.inner_len == 0 ||
+			memcmp(a->u.relay.inner, b->u.relay.inner,
+			       a->u.relay.inner_len) == 0);
 	default:
 		return 0;
 	}

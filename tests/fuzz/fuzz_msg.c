@@ -1,7 +1,8 @@
 /* Fuzz target: rn_msg_decode (overlay/msg.c).
  *
  * Any bytes either fail with a protocol error code or decode; a decoded
- * message must re-encode into a datagram (RN_DGRAM_MAX) and decode again
+ * message must re-encode into a datagram (RN_DGRAM_MAX; a RELAY, which
+ * carries one, RN_RELAY_MSG_MAX) and decode again
  * to the same fields. For a ROUTED message, rn_msg_patch_hop_seq on the
  * input must, when it accepts, change exactly the hop sequence.
  */
@@ -22,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	msgpack_zone zone, zone2;
 	rn_msg m, m2;
-	uint8_t out[RN_DGRAM_MAX];
+	uint8_t out[RN_RELAY_MSG_MAX];
 	size_t len;
 
 	if (!msgpack_zone_init(&zone, 4096))
@@ -43,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    rc != RN_ERR_DEPTH && rc != RN_ERR_VERSION && rc != RN_ERR_NOMEM)
 		abort();
 	if (rc == 0) {
-		if (m.type < RN_MSG_HELLO || m.type > RN_MSG_FAR_HINTS)
+		if (m.type < RN_MSG_HELLO || m.type > RN_MSG_RELAY)
 			abort();
 		if ((m.type == RN_MSG_NEIGHBORS || m.type == RN_MSG_FAR_HINTS) &&
 		    m.u.neighbors.n > RN_NEIGHBORS_MAX)
@@ -60,7 +61,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      (m.u.routed.body < in ||
 		       m.u.routed.body + m.u.routed.body_len > in + size))))
 			abort(); /* the body must point into the input */
-		if (rn_msg_encode(&m, out, sizeof out, &len) != 0)
+		if (m.type == RN_MSG_RELAY &&
+		    (m.u.relay.dir > RN_RELAY_DIR_MAX ||
+		     m.u.relay.inner_len > RN_WIRE_MAX ||
+		     (m.u.relay.inner_len &&
+		      (m.u.relay.inner < in ||
+		       m.u.relay.inner + m.u.relay.inner_len > in + size))))
+			abort(); /* the inner datagram too */
+		if (rn_msg_encode(&m, out,
+				  m.type == RN_MSG_RELAY ? sizeof out
+							 : RN_DGRAM_MAX,
+				  &len) != 0)
 			abort(); /* whatever decodes fits a datagram */
 		if (rn_msg_decode(&zone2, out, len, &m2) != 0 ||
 		    !rn_test_msg_eq(&m, &m2))

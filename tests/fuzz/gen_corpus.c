@@ -261,6 +261,28 @@ static void make_msgs(void)
 	m.type = RN_MSG_HOP_ACK;
 	m.u.hop_ack.hop_seq = 1;
 	add_msg("hop-ack", &m);
+
+	/* relay links (overlay/relay.c): a HELLO to be relayed, a PING
+	 * relayed, a refusal */
+	uint8_t inner[RN_DGRAM_MAX];
+	size_t inner_len;
+	memcpy(inner, msgs[0].b, msgs[0].n);
+	inner_len = msgs[0].n;
+	memset(&m, 0, sizeof m);
+	m.type = RN_MSG_RELAY;
+	m.u.relay.dir = RN_RELAY_TO;
+	m.u.relay.peer = b;
+	m.u.relay.inner = inner;
+	m.u.relay.inner_len = inner_len;
+	add_msg("relay-to", &m);
+	m.u.relay.dir = RN_RELAY_FROM;
+	m.u.relay.peer = a;
+	m.u.relay.inner = msgs[n_msgs - 1].b;
+	m.u.relay.inner_len = msgs[n_msgs - 1].n;
+	add_msg("relay-from", &m);
+	m.u.relay.dir = RN_RELAY_REFUSED;
+	m.u.relay.inner_len = 0;
+	add_msg("relay-refused", &m);
 }
 
 /* Generic and hostile msgpack for the pre-check. */

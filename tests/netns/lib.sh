@@ -22,7 +22,9 @@
 # drops new packets from the internet to itself, as a home router does.
 # The overlay joins members that are public, behind a full cone or behind
 # a cone (hole punching through the overlay, docs/protocol.md section
-# 7.8); a symmetric NAT needs relay links, which do not exist yet.
+# 7.8), or behind a symmetric NAT: what no punch can open (symmetric
+# facing a cone or another symmetric NAT) links through a relay, a member
+# both have a direct link with (section 7.9).
 #
 # P is rn<PID>- (one prefix per run, so that parallel or leftover runs never
 # collide). Every veth is created directly between two of this run's

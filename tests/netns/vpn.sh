@@ -14,26 +14,35 @@
 #                          10.77.0.3   10.77.0.4   10.77.0.5   10.77.0.6
 #                          192.168.1.2 192.168.2.2 192.168.3.2 192.168.4.2
 #
-# The NAT kinds of m3..m6 come from NETNS_NAT (default "cone cone upnp
-# full-remap"; see nl_nat in lib.sh). The upnp router runs miniupnpd, and
+# The NAT kinds of m3..m6 come from NETNS_NAT (default "cone symmetric
+# upnp full-remap"; see nl_nat in lib.sh). The upnp router runs miniupnpd, and
 # its member must hold a NAT-PMP mapping of it. Behind port-restricted cones (the
 # kernel's masquerade) links come up by hole punching through the overlay
 # (docs/protocol.md section 7.8): a joiner whose ring neighbour is behind a
 # cone learns its endpoint from the bootstrap, and two members behind
 # cones that hear of each other punch. "cone cone cone cone" passes too.
-# Symmetric NATs need relay links, which do not exist yet.
+# Behind a symmetric NAT a member reaches public and forwarded members
+# directly, and the others over relay links through a shared neighbour
+# (docs/protocol.md section 7.9); "cone cone symmetric full-remap" passes
+# too.
 #
 # Two members behind NAT that are not neighbours on the ring (X and Y,
 # picked from the ring ids in the certificates) cannot reach each other
 # directly: the internet drops what goes between their routers. Their
-# traffic must take the VPN's relayed path, end to end over the ring.
+# traffic must be relayed: over a relay link of the overlay through a
+# member both have a direct link with (docs/protocol.md section 7.9; in a
+# ring this small they are in each other's near window), or by the VPN
+# end to end over the ring while they have no link.
 #
 # Checks, each of which fails the test:
 #   - every member joined, and the ring views agree (60 s at most);
 #   - rn0 carries each member's virtual IPv4 address and an IPv6 one;
 #   - every member pings every other one's IPv4 and IPv6 virtual address
 #     (3 replies within 10 s per pair);
-#   - X and Y counted relayed packets (vpn.tx_relayed, vpn.rx_relayed);
+#   - X and Y are linked through a relay (each one's link to the other is
+#     on a virtual endpoint, and the members between them forwarded:
+#     stats.relay_fwd), or counted relayed packets (vpn.tx_relayed,
+#     vpn.rx_relayed) both ways;
 #   - TCP both ways between X and Y (iperf3, 2 s each way, at least
 #     64 KiB through);
 #   - 4 MiB of random bytes over TCP on IPv6 from a public member to a
@@ -44,7 +53,7 @@ RINGNETD=$1
 RINGNET=$2
 . "$(dirname "$0")/lib.sh"
 
-read -r -a KINDS <<<"${NETNS_NAT:-cone cone upnp full-remap}"
+read -r -a KINDS <<<"${NETNS_NAT:-cone symmetric upnp full-remap}"
 [ ${#KINDS[@]} -eq 4 ] || { echo "FAIL: NETNS_NAT needs 4 kinds" >&2; exit 1; }
 
 nl_setup
@@ -80,12 +89,33 @@ nl_check_portmaps "${NL_MEMBERS[@]}"
 
 nl_ping_matrix "${NL_MEMBERS[@]}" || rn_fail "some pairs could not ping each other"
 
-for k in "$X tx_relayed" "$Y rx_relayed" "$Y tx_relayed" "$X rx_relayed"; do
-	read -r name counter <<<"$k"
-	n=$(rn_status "$name" "vpn.$counter") || exit 1
-	[ "$n" -gt 0 ] || rn_fail "$name's vpn.$counter is 0: $X and $Y did not use the relayed path ($(rn_json "$name" status vpn))"
+# relay_link A B: 0 when A's link to B is up on a virtual endpoint (a relay
+# link's, in the discard prefix 100::/64, overlay/relay.c).
+relay_link()
+{
+	"$RINGNET" -s "$RN_DIR/$1.sock" peers --json 2>/dev/null | python3 -c '
+import json, sys
+peers = json.load(sys.stdin)["peers"]
+sys.exit(0 if any(p.get("name") == sys.argv[1] and p["state"] == "up" and
+                  p["endpoint"].startswith("[100::") for p in peers) else 1)
+' "$2"
+}
+fwd=0
+for name in "${NL_MEMBERS[@]}"; do
+	[ "$name" = "$X" ] || [ "$name" = "$Y" ] ||
+		fwd=$((fwd + $(rn_status "$name" stats.relay_fwd)))
 done
-rn_log "$X <-> $Y went relayed ($X: tx_relayed $(rn_status "$X" vpn.tx_relayed), rx_relayed $(rn_status "$X" vpn.rx_relayed))"
+if relay_link "$X" "$Y" && relay_link "$Y" "$X"; then
+	[ "$fwd" -gt 0 ] || rn_fail "$X and $Y are on a relay link, but no member forwarded for them"
+	rn_log "$X <-> $Y over a relay link ($fwd datagrams forwarded by the others; $X: relay_links $(rn_status "$X" stats.relay_links))"
+else
+	for k in "$X tx_relayed" "$Y rx_relayed" "$Y tx_relayed" "$X rx_relayed"; do
+		read -r name counter <<<"$k"
+		n=$(rn_status "$name" "vpn.$counter") || exit 1
+		[ "$n" -gt 0 ] || rn_fail "$name's vpn.$counter is 0 and no relay link: $X and $Y did not use a relayed path ($(rn_json "$name" status vpn))"
+	done
+	rn_log "$X <-> $Y went relayed end to end ($X: tx_relayed $(rn_status "$X" vpn.tx_relayed), rx_relayed $(rn_status "$X" vpn.rx_relayed))"
+fi
 
 nl_iperf "$X" "$Y" "${NL_VIP[$Y]}"
 nl_iperf "$X" "$Y" "${NL_VIP[$Y]}" -R

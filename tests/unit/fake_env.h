@@ -11,10 +11,16 @@
  * - every sent datagram is decoded on capture and counted per sender and
  *   type; one that does not decode or is too large is counted in bad_sends:
  *   overlay messages and handshakes up to RN_DGRAM_MAX, sealed DATA (which
- *   may carry an IP packet, tunnel/) up to RN_WIRE_MAX;
+ *   may carry an IP packet, tunnel/) up to RN_WIRE_MAX, and 58 bytes more
+ *   on a relay hop (RN_RELAY_WIRE_MAX; in the clear, a RELAY carries an
+ *   overlay message: RN_DGRAM_MAX + RN_RELAY_HDR_MAX);
  * - packets written to each node's TUN (env->tun_write) are counted, and
  *   the last FAKE_TUN_KEEP of them kept (fake_tun_last);
- * - events (env->event) are recorded with the index of the emitting node.
+ * - events (env->event) are recorded with the index of the emitting node;
+ * - pairs of nodes may be blocked (fake_block): no direct UDP path either
+ *   way, as between a symmetric NAT and a port-restricted cone (a new
+ *   outside port per destination, which the cone never sent to); what
+ *   goes between them is dropped on delivery and counted.
  * Everything lives in one heap-allocated fake_world: no globals.
  */
 #ifndef RN_FAKE_ENV_H
@@ -38,7 +44,7 @@
 #define FAKE_EVENTS_MAX 4096
 #define FAKE_HOP_US 2000u /* clock advance per delivered datagram */
 #define FAKE_PORT 4000
-#define FAKE_TYPES (RN_MSG_FAR_HINTS + 1)
+#define FAKE_TYPES (RN_MSG_RELAY + 1)
 #define FAKE_TUN_KEEP 8        /* packets kept per node's TUN */
 #define FAKE_TUN_PKT_MAX 1500  /* larger TUN writes: tun_oversize */
 
@@ -55,7 +61,7 @@ typedef struct fake_send {
 	uint32_t from;
 	rn_ep to;
 	uint16_t len;
-	uint8_t data[RN_WIRE_MAX];
+	uint8_t data[RN_RELAY_WIRE_MAX];
 } fake_send;
 
 typedef struct fake_tun_pkt {
@@ -101,6 +107,8 @@ struct fake_world {
 	uint64_t tun_count[FAKE_NODES_MAX];
 	fake_tun_pkt tun[FAKE_NODES_MAX][FAKE_TUN_KEEP];
 	uint64_t tun_oversize;
+	uint8_t blocked[FAKE_NODES_MAX][FAKE_NODES_MAX];
+	uint64_t blocked_drops;
 };
 
 static inline void fake_send_cb(void *vctx, const rn_ep *to, const uint8_t *buf,
@@ -114,7 +122,10 @@ static inline void fake_send_cb(void *vctx, const rn_ep *to, const uint8_t *buf,
 	int real = w->settings.crypto == RN_CRYPTO_REAL && len >= 1;
 	int data = real && buf[0] == RN_HS_DATA;
 	int sealed = data || (real && rn_hs_is_handshake(buf, len));
-	if (len > (data ? RN_WIRE_MAX : RN_DGRAM_MAX) ||
+	size_t max = data	       ? RN_RELAY_WIRE_MAX
+		     : len >= 2 && buf[1] == RN_MSG_RELAY ? RN_DGRAM_MAX + RN_RELAY_HDR_MAX
+							   : RN_DGRAM_MAX;
+	if (len > max ||
 	    (!sealed && (rn_msg_decode(&w->zone, buf, len, &m) != 0 ||
 			 m.type >= FAKE_TYPES))) {
 		w->bad_sends++;
@@ -333,6 +344,10 @@ static inline int fake_deliver_one(fake_world *w)
 	if (getenv("RN_TEST_VERBOSE"))
 		fprintf(stderr, "[%10.3f] %u -> %d type %u len %u\n",
 			(double)w->now / 1e6, s.from, to, s.data[1], s.len);
+	if (to >= 0 && w->blocked[s.from][to]) {
+		w->blocked_drops++;
+		return 1;
+	}
 	if (to < 0) {
 		w->undeliverable++;
 		if (s.len >= 2 && s.data[1] < FAKE_TYPES)
@@ -341,6 +356,12 @@ static inline int fake_deliver_one(fake_world *w)
 	}
 	rn_node_recv(w->node[to], w->now, &w->ep[s.from], s.data, s.len);
 	return 1;
+}
+
+/* No direct path between nodes a and b from now on, either way. */
+static inline void fake_block(fake_world *w, uint32_t a, uint32_t b)
+{
+	w->blocked[a][b] = w->blocked[b][a] = 1;
 }
 
 static inline rn_time fake_next_deadline(const fake_world *w)

@@ -1140,6 +1140,195 @@ static void test_nat_punch(void **state)
 	check_ring(w, 3);
 }
 
+/* ---- relay links (overlay/relay.c) -------------------------------------- */
+
+/* Whether every live node among the first n is JOINED beside the next live
+ * ids in sorted order (check_ring without failing). */
+static int ring_consistent(const fake_world *w, uint32_t n)
+{
+	rn_id ids[FAKE_NODES_MAX], sb, pb;
+	for (uint32_t i = 0; i < n; i++)
+		expected_id(w, i, &ids[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		if (!w->node[i])
+			continue;
+		/* the nearest live ids clockwise and counter-clockwise */
+		int s = -1, p = -1;
+		rn_id ds, dp, d;
+		for (uint32_t j = 0; j < n; j++) {
+			if (j == i || !w->node[j])
+				continue;
+			rn_id_sub(&d, &ids[j], &ids[i]);
+			if (s < 0 || rn_id_cmp(&d, &ds) < 0) {
+				s = (int)j;
+				ds = d;
+			}
+			rn_id_sub(&d, &ids[i], &ids[j]);
+			if (p < 0 || rn_id_cmp(&d, &dp) < 0) {
+				p = (int)j;
+				dp = d;
+			}
+		}
+		if (rn_node_state(w->node[i]) != RN_NODE_JOINED || s < 0 ||
+		    !id_is(rn_node_succ(w->node[i], &sb), &ids[s]) ||
+		    !id_is(rn_node_pred(w->node[i], &pb), &ids[p]))
+			return 0;
+	}
+	return 1;
+}
+
+/* Node i's link to the node with this id: 1 up on a virtual endpoint
+ * (relayed), 2 up on a real one, 0 none or not up. */
+static int link_kind(const fake_world *w, uint32_t i, const rn_id *id)
+{
+	rn_link_info li[32];
+	size_t n = rn_node_links(w->node[i], li, 32);
+	for (size_t k = 0; k < n && k < 32; k++)
+		if (!memcmp(li[k].id.b, id->b, RN_ID_LEN) && li[k].up)
+			return li[k].ep.addr[0] == 1 ? 1 : 2;
+	return 0;
+}
+
+/* Five nodes: node 0 the bootstrap, S whose two ring neighbours (X, Y)
+ * have no direct path to it (fake_block), and R, the fifth. S, X, Y are
+ * picked from the sorted ids so that neither of S's neighbours is 0. */
+typedef struct relay_lab {
+	uint32_t s, x, y, r;
+	rn_id id[5];
+} relay_lab;
+
+static void relay_lab_build(fake_world *w, relay_lab *rl)
+{
+	uint32_t order[5], k0 = 0;
+	dump_world = w;
+	for (uint32_t i = 0; i < 5; i++) {
+		assert_non_null(fake_add_node(w));
+		expected_id(w, i, &rl->id[i]);
+		order[i] = i;
+	}
+	for (uint32_t a = 0; a < 5; a++)
+		for (uint32_t b = a + 1; b < 5; b++)
+			if (memcmp(rl->id[order[b]].b, rl->id[order[a]].b,
+				   RN_ID_LEN) < 0) {
+				uint32_t t = order[a];
+				order[a] = order[b];
+				order[b] = t;
+			}
+	while (order[k0])
+		k0++;
+	rl->x = order[(k0 + 1) % 5];
+	rl->s = order[(k0 + 2) % 5];
+	rl->y = order[(k0 + 3) % 5];
+	rl->r = order[(k0 + 4) % 5];
+	fake_block(w, rl->s, rl->x);
+	fake_block(w, rl->s, rl->y);
+	join(w, 0, NULL, 0);
+	fake_pump(w, 1000);
+	const uint32_t joiners[4] = {rl->x, rl->y, rl->r, rl->s};
+	for (uint32_t k = 0; k < 4; k++) {
+		uint32_t boot = 0;
+		join(w, joiners[k], &boot, 1);
+		fake_pump(w, 3000);
+	}
+	fake_pump(w, 30000);
+}
+
+/* A node with no direct path to its two ring neighbours (behind a
+ * symmetric NAT, they behind cones) links to them through a neighbour of
+ * all three: the ring is consistent, the links are relayed, and lookups
+ * cross them both ways. Without relay links (relays_max 0) the ring
+ * stays broken around S: the control that the relay is what does it. */
+static void test_relay_symmetric(void **state)
+{
+	fx *f = *state;
+	relay_lab rl;
+	for (int with = 1; with >= 0; with--) {
+		fake_world *w = f->w;
+		if (!with) { /* a second world for the control */
+			assert_int_equal(w->bad_sends + w->sends_overflow, 0);
+			fake_world_free(w);
+			f->w = w = fake_world_new(rn_test_seed());
+			assert_non_null(w);
+			w->settings.relays_max = 0;
+		}
+		relay_lab_build(w, &rl);
+		assert_true(w->blocked_drops > 0);
+		if (!with) {
+			assert_false(ring_consistent(w, 5));
+			assert_int_equal(link_kind(w, rl.s, &rl.id[rl.x]), 0);
+			break;
+		}
+		check_ring(w, 5);
+		/* S's links to X and Y are relayed, both ends; to 0 and R not */
+		assert_int_equal(link_kind(w, rl.s, &rl.id[rl.x]), 1);
+		assert_int_equal(link_kind(w, rl.s, &rl.id[rl.y]), 1);
+		assert_int_equal(link_kind(w, rl.x, &rl.id[rl.s]), 1);
+		assert_int_equal(link_kind(w, rl.y, &rl.id[rl.s]), 1);
+		assert_int_equal(link_kind(w, rl.s, &rl.id[0]), 2);
+		assert_int_equal(link_kind(w, rl.s, &rl.id[rl.r]), 2);
+		const rn_node_stats *s0 = rn_node_get_stats(w->node[0]);
+		const rn_node_stats *sr = rn_node_get_stats(w->node[rl.r]);
+		const rn_node_stats *ss = rn_node_get_stats(w->node[rl.s]);
+		assert_true(s0->relay_fwd + sr->relay_fwd > 0);
+		assert_true(ss->relay_links + rn_node_get_stats(w->node[rl.x])
+							->relay_links >= 1);
+		/* lookups over the relayed links, both ways */
+		size_t ev = w->n_ev;
+		assert_int_equal(rn_node_lookup(w->node[rl.s], w->now,
+						&rl.id[rl.x], 77), 0);
+		assert_int_equal(rn_node_lookup(w->node[rl.y], w->now,
+						&rl.id[rl.s], 78), 0);
+		uint64_t fwd = s0->relay_fwd + sr->relay_fwd;
+		fake_pump(w, 1000);
+		size_t done = 0;
+		for (size_t k = ev; k < w->n_ev; k++)
+			if (w->ev[k].ev.type == RN_EV_LOOKUP_DONE &&
+			    ((w->ev[k].node == rl.s && w->ev[k].ev.qid == 77 &&
+			      id_is(&w->ev[k].ev.peer, &rl.id[rl.x])) ||
+			     (w->ev[k].node == rl.y && w->ev[k].ev.qid == 78 &&
+			      id_is(&w->ev[k].ev.peer, &rl.id[rl.s]))))
+				done++;
+		if (done != 2)
+			fail_seed("lookup over a relay link not done", rl.s);
+		assert_true(s0->relay_fwd + sr->relay_fwd > fwd);
+		/* still so a minute later: keepalive through the relay */
+		fake_pump(w, 60000);
+		check_ring(w, 5);
+		assert_int_equal(link_kind(w, rl.s, &rl.id[rl.x]), 1);
+	}
+}
+
+/* The relay of S's links dies: they move to the other common neighbour
+ * and the ring of the four left is consistent again. */
+static void test_relay_replaced(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	relay_lab rl;
+	relay_lab_build(w, &rl);
+	check_ring(w, 5);
+	/* whom S's link to X goes through now */
+	const rn_node *ns = w->node[rl.s];
+	rn_id xoff, rid;
+	rn_id_sub(&xoff, &rl.id[rl.x], rn_node_id(ns));
+	int dead = -1;
+	for (uint32_t i = 0; i < ns->n_relays; i++)
+		if (!rn_id_cmp(&ns->relays[i].peer_off, &xoff)) {
+			rn_id_add(&rid, rn_node_id(ns), &ns->relays[i].relay_off);
+			dead = id_is(&rid, &rl.id[0]) ? 0 : (int)rl.r;
+			assert_true(id_is(&rid, &rl.id[dead]));
+		}
+	assert_true(dead >= 0);
+	uint32_t alive = dead == 0 ? rl.r : 0;
+	uint64_t fwd = rn_node_get_stats(w->node[alive])->relay_fwd;
+	fake_crash(w, (uint32_t)dead);
+	fake_pump(w, 60000);
+	check_ring(w, 5);
+	assert_int_equal(link_kind(w, rl.s, &rl.id[rl.x]), 1);
+	assert_int_equal(link_kind(w, rl.s, &rl.id[rl.y]), 1);
+	assert_true(rn_node_get_stats(w->node[alive])->relay_fwd > fwd);
+}
+
 /* A far link we answered (FAR_REPLY, the slot in the token) that comes
  * up by the peer's own HELLO, ours having been dropped on the way (the
  * peer opened after our punch): the ACK cannot carry the slot, so a HELLO
@@ -1523,6 +1712,8 @@ int main(void)
 		T(test_bootstrap_probe_stateless),
 		T(test_nat_join_answer_via_bootstrap),
 		T(test_nat_punch),
+		T(test_relay_symmetric),
+		T(test_relay_replaced),
 		T(test_far_reply_after_crossing),
 		T(test_hello_on_orphan_session),
 		T(test_far_hints),

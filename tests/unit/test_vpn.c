@@ -914,6 +914,101 @@ static void test_spoof_relayed(void **state)
 	assert_int_equal(S(f, b)->drop_e2e, 0);
 }
 
+/* (d'') Two ring neighbours with no direct UDP path (fake_block: one
+ * behind a symmetric NAT, the other behind a cone) link through a relay
+ * (overlay/relay.c). Their IP packets take that link as a direct one,
+ * sealed end to end by the link's own session, and get the same checks
+ * on arrival: the relay forwards them, the spoofed one is dropped. */
+static void test_relay_link(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	/* the ids before the nodes: a, b adjacent on the ring, neither 0 */
+	rn_id id[RING];
+	uint32_t order[RING], k0 = 0;
+	for (uint32_t i = 0; i < RING; i++) {
+		uint8_t in[36];
+		memcpy(in, w->group, 32);
+		fake_vip(i, in + 32);
+		crypto_generichash(id[i].b, RN_ID_LEN, in, sizeof in, NULL, 0);
+		order[i] = i;
+	}
+	for (uint32_t x = 0; x < RING; x++)
+		for (uint32_t y = x + 1; y < RING; y++)
+			if (rn_id_cmp(&id[order[y]], &id[order[x]]) < 0) {
+				uint32_t t = order[x];
+				order[x] = order[y];
+				order[y] = t;
+			}
+	while (order[k0])
+		k0++;
+	uint32_t a = order[(k0 + 2) % RING], b = order[(k0 + 3) % RING];
+	fake_block(w, a, b);
+	ring_of(f, RING);
+	fake_pump(w, 20000);
+	assert_true(w->blocked_drops > 0);
+	/* a and b are each other's ring neighbours, over a relay link */
+	rn_id nb;
+	assert_true(memcmp(rn_node_succ(w->node[a], &nb)->b, id[b].b,
+	                   RN_ID_LEN) == 0);
+	assert_true(memcmp(rn_node_pred(w->node[b], &nb)->b, id[a].b,
+	                   RN_ID_LEN) == 0);
+	rn_link_info li[32];
+	size_t nl = rn_node_links(w->node[a], li, 32), k;
+	for (k = 0; k < nl; k++)
+		if (!memcmp(li[k].id.b, id[b].b, RN_ID_LEN))
+			break;
+	assert_true(k < nl && li[k].up && li[k].ep.addr[0] == 1);
+	/* the peer's certificate holds on the relay link too */
+	assert_int_equal(li[k].vip_len, 4);
+	uint64_t fwd = 0;
+	for (uint32_t i = 0; i < RING; i++)
+		fwd += rn_node_get_stats(w->node[i])->relay_fwd;
+
+	uint8_t p[1500], s4[4], d4[4], x4[4], s6[16], d6[16];
+	vip4(a, s4);
+	vip4(b, d4);
+	vip4((b + 1) % RING == a ? (b + 2) % RING : (b + 1) % RING, x4);
+	twin(f, a, s6);
+	twin(f, b, d6);
+	size_t n = udp4(p, s4, d4, 300, 1, 1);
+	from_tun(f, a, p, n);
+	fake_pump(w, 100);
+	assert_int_equal(S(f, a)->tx_direct, 1);
+	assert_int_equal(S(f, b)->rx_direct, 1);
+	assert_int_equal(w->tun_count[b], 1);
+	assert_tun(f, b, 0, p, n);
+	/* back, IPv6 */
+	n = udp6(p, d6, s6, 500, 2);
+	from_tun(f, b, p, n);
+	fake_pump(w, 100);
+	assert_int_equal(S(f, a)->rx_direct, 1);
+	assert_tun(f, a, 0, p, n);
+	/* the largest packet a relay link takes */
+	n = udp4(p, s4, d4, RN_RELAY_IP_MAX, 1, 3);
+	from_tun(f, a, p, n);
+	fake_pump(w, 100);
+	assert_int_equal(S(f, a)->tx_direct, 2);
+	assert_int_equal(w->tun_count[b], 2);
+	assert_tun(f, b, 0, p, n);
+	/* one byte more does not go over it */
+	n = udp4(p, s4, d4, RN_RELAY_IP_MAX + 1, 1, 4);
+	from_tun(f, a, p, n);
+	assert_int_equal(S(f, a)->tx_direct, 2);
+	fake_pump(w, 2000);
+	/* a spoofed source: dropped at b, as on a direct link */
+	n = udp4(p, x4, d4, 100, 1, 5);
+	from_tun(f, a, p, n);
+	fake_pump(w, 100);
+	assert_int_equal(S(f, a)->tx_direct, 3);
+	assert_int_equal(S(f, b)->drop_spoof, 1);
+	assert_int_equal(S(f, b)->rx_direct, 2);
+	uint64_t fwd2 = 0;
+	for (uint32_t i = 0; i < RING; i++)
+		fwd2 += rn_node_get_stats(w->node[i])->relay_fwd;
+	assert_true(fwd2 >= fwd + 5);
+}
+
 /* (e) Too big for the ring: ICMP with 1320, or IPv4 fragments. */
 static void test_too_big(void **state)
 {
@@ -1257,6 +1352,7 @@ int main(void)
 	    T(test_unreach_by_timeout),
 	    T(test_spoof_direct),
 	    T(test_spoof_relayed),
+	    T(test_relay_link),
 	    T(test_too_big),
 	    T(test_replay_data),
 	    T(test_restart),

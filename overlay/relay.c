@@ -1,0 +1,349 @@
+/* Relay links: a link to a peer with no direct UDP path, carried through a
+ * neighbour both sides have a direct link with (DESIGN.md sections 3, 6).
+ *
+ * A relay link is an ordinary link whose endpoint is virtual: the peer's id
+ * in the discard-only prefix 100::/64 (RFC 6666), which no datagram comes
+ * from or goes to,
+ *
+ *     100:0:0:0:<id bytes 0..7>  port <id bytes 8..9>
+ *
+ * so that everything above the wire (the security layer's handshake,
+ * sessions and replay window, keepalive, routing, the VPN) runs on it
+ * unchanged and end to end. Only the last step differs: a datagram for a
+ * virtual endpoint goes, as it is, inside RELAY TO over the link to the
+ * relay R; R sends it on as RELAY FROM (naming the source) over its link
+ * to the peer, which feeds the inner datagram to its input as if it came
+ * from the source's virtual endpoint. R sees only ciphertext.
+ *
+ *   S --RELAY TO(P, d)--> R --RELAY FROM(S, d)--> P     P: input(vep(S), d)
+ *                           --RELAY REFUSED(P)--> S     (R has no link to P)
+ *
+ * R forwards only between two UP links with real endpoints (no chains) and
+ * keeps no state for it. The table here holds, per relay link, which
+ * neighbour relays it: at most relays_max entries, allocated at the first,
+ * one per link whose endpoint is virtual (an entry exists only while such
+ * a link does, outside a call). A link moves to a relay when its HELLOs go
+ * unanswered (node.c, rn_relay_open); the relay is the usable direct link
+ * nearest to the peer on the ring (its neighbours are ours), and the next
+ * nearest after a refusal or an unanswered ping; a RELAY FROM names the
+ * relay the peer uses, which we then use too. A relay whose link goes is
+ * replaced at the next send. A direct HELLO from the peer moves the link
+ * back to the real endpoint (node.c sets the endpoint it came from).
+ *
+ * Size: a relay hop adds RELAY's header and the relay link's DATA, 58
+ * bytes. IP packets on a relay link are limited so that their datagrams
+ * stay within RN_WIRE_MAX (RN_RELAY_IP_MAX, node.c); a full-size routed
+ * message on a relay link makes a datagram of up to RN_RELAY_WIRE_MAX,
+ * which IP fragments on a 1500-byte path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/err.h"
+#include "node_impl.h"
+#include "sec.h"
+
+int rn_relay_ep_is(const rn_ep *ep)
+{
+	static const uint8_t pfx[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+	return memcmp(ep->addr, pfx, sizeof pfx) == 0;
+}
+
+void rn_relay_ep(rn_ep *ep, const rn_id *peer)
+{
+	memset(ep->addr, 0, 8);
+	ep->addr[0] = 1;
+	memcpy(ep->addr + 8, peer->b, 8);
+	ep->port = (uint16_t)(peer->b[8] << 8 | peer->b[9]);
+}
+
+static void off_ep(const rn_node *n, const rn_id *off, rn_ep *ep)
+{
+	rn_id id;
+	rn_id_add(&id, &n->id, off);
+	rn_relay_ep(ep, &id);
+}
+
+static rn_relay *find(rn_node *n, const rn_id *off)
+{
+	for (uint32_t i = 0; i < n->n_relays; i++)
+		if (rn_id_cmp(&n->relays[i].peer_off, off) == 0)
+			return &n->relays[i];
+	return NULL;
+}
+
+static rn_relay *find_ep(rn_node *n, const rn_ep *ep)
+{
+	rn_ep v;
+	for (uint32_t i = 0; i < n->n_relays; i++) {
+		off_ep(n, &n->relays[i].peer_off, &v);
+		if (rn_ep_eq(&v, ep))
+			return &n->relays[i];
+	}
+	return NULL;
+}
+
+/* Whether a link to off exists on its virtual endpoint. */
+static int has_relay_link(const rn_node *n, const rn_id *off)
+{
+	int i = rn_links_find(&n->links, off);
+	return i >= 0 && rn_relay_ep_is(rn_links_ep(&n->links, (uint32_t)i));
+}
+
+static void remove_entry(rn_node *n, rn_relay *e)
+{
+	*e = n->relays[--n->n_relays];
+}
+
+/* The entry for off, made if there is none; NULL when the table is full
+ * of entries whose links live. */
+static rn_relay *get(rn_node *n, const rn_id *off)
+{
+	uint32_t max = n->sh->settings->relays_max;
+	rn_relay *e = find(n, off);
+	if (e)
+		return e;
+	if (!n->relays && max) {
+		n->relays = calloc(max, sizeof *n->relays);
+		if (!n->relays)
+			return NULL;
+	}
+	for (uint32_t i = 0; i < n->n_relays && n->n_relays == max;)
+		if (!has_relay_link(n, &n->relays[i].peer_off))
+			remove_entry(n, &n->relays[i]);
+		else
+			i++;
+	if (n->n_relays >= max)
+		return NULL;
+	e = &n->relays[n->n_relays++];
+	memset(e, 0, sizeof *e);
+	e->peer_off = *off;
+	return e;
+}
+
+/* An UP direct link not suspect; a leaf too (a joiner's bootstrap). */
+static int can_relay(const rn_links *t, uint32_t i)
+{
+	return t->v[i].state == RN_LINK_UP &&
+	       !(t->v[i].flags & RN_LF_SUSPECT) &&
+	       !rn_relay_ep_is(rn_links_ep(t, i));
+}
+
+/* The skip-th (mod their number) usable direct link nearest to the peer
+ * at off, other than the peer itself: index, or -1. */
+static int pick(const rn_node *n, const rn_id *off, uint32_t skip)
+{
+	const rn_links *t = &n->links;
+	uint32_t cnt = 0;
+	for (uint32_t i = 0; i < t->n; i++)
+		cnt += can_relay(t, i) && rn_id_cmp(&t->v[i].off, off) != 0;
+	if (!cnt)
+		return -1;
+	rn_id last, d, best;
+	memset(&best, 0, sizeof best);
+	memset(&last, 0, sizeof last);
+	int prev = -1, b = -1;
+	for (uint32_t k = 0; k <= skip % cnt; k++, prev = b) {
+		b = -1;
+		for (uint32_t i = 0; i < t->n; i++) {
+			if (!can_relay(t, i) ||
+			    rn_id_cmp(&t->v[i].off, off) == 0)
+				continue;
+			rn_id_dist_signed(&d, &t->v[i].off, off);
+			int c = prev < 0 ? 1 : rn_id_cmp(&d, &last);
+			if (c < 0 || (c == 0 && (int)i <= prev))
+				continue; /* taken in an earlier round */
+			if (b < 0 || rn_id_cmp(&d, &best) < 0) {
+				b = (int)i;
+				best = d;
+			}
+		}
+		last = best;
+	}
+	return b;
+}
+
+static void send_relay(rn_node *n, const rn_ep *to, uint8_t dir,
+                       const rn_id *peer, const uint8_t *inner, size_t len)
+{
+	uint8_t buf[RN_RELAY_MSG_MAX];
+	size_t out;
+	rn_msg m;
+	m.type = RN_MSG_RELAY;
+	m.u.relay.dir = dir;
+	m.u.relay.peer = *peer;
+	m.u.relay.inner = inner;
+	m.u.relay.inner_len = len;
+	if (rn_msg_encode(&m, buf, sizeof buf, &out) == 0)
+		rn_node_send_raw(n, to, buf, out, dir == RN_RELAY_REFUSED);
+	else
+		n->stats.relay_drop++;
+}
+
+void rn_relay_send(rn_node *n, const rn_ep *to, const uint8_t *buf, size_t len)
+{
+	rn_relay *e = find_ep(n, to);
+	if (!e) {
+		int li = rn_links_find_ep(&n->links, to);
+		e = li < 0 ? NULL : get(n, &n->links.v[li].off);
+	}
+	if (!e || len > RN_WIRE_MAX) {
+		n->stats.relay_drop++;
+		return;
+	}
+	int r = rn_links_find(&n->links, &e->relay_off);
+	if (rn_id_is_zero(&e->relay_off) || r < 0 ||
+	    !can_relay(&n->links, (uint32_t)r)) {
+		r = pick(n, &e->peer_off, e->skip);
+		if (r < 0) {
+			n->stats.relay_drop++;
+			return;
+		}
+		e->relay_off = n->links.v[r].off;
+	}
+	rn_id peer;
+	rn_id_add(&peer, &n->id, &e->peer_off);
+	send_relay(n, rn_links_ep(&n->links, (uint32_t)r), RN_RELAY_TO, &peer,
+	           buf, len);
+}
+
+/* RELAY TO at the relay: on to the peer, or refused. */
+static void forward(rn_node *n, uint32_t from_idx, const rn_id *poff,
+                    const rn_msg *m)
+{
+	int t = rn_links_find(&n->links, poff);
+	const rn_ep *back = rn_links_ep(&n->links, from_idx);
+	if (t < 0 || (uint32_t)t == from_idx ||
+	    n->links.v[t].state != RN_LINK_UP ||
+	    rn_relay_ep_is(rn_links_ep(&n->links, (uint32_t)t))) {
+		n->stats.relay_drop++;
+		send_relay(n, back, RN_RELAY_REFUSED, &m->u.relay.peer, NULL,
+		           0);
+		return;
+	}
+	rn_id src;
+	rn_id_add(&src, &n->id, &n->links.v[from_idx].off);
+	n->stats.relay_fwd++;
+	send_relay(n, rn_links_ep(&n->links, (uint32_t)t), RN_RELAY_FROM, &src,
+	           m->u.relay.inner, m->u.relay.inner_len);
+}
+
+/* RELAY FROM at the peer: the inner datagram, from the source's virtual
+ * endpoint, through the usual input (security layer first). */
+static void deliver(rn_node *n, rn_time now, uint32_t from_idx,
+                    const rn_id *poff, const rn_msg *m)
+{
+	rn_relay *e = get(n, poff);
+	if (!e) {
+		n->stats.relay_drop++;
+		return;
+	}
+	e->relay_off = n->links.v[from_idx].off; /* the peer's choice */
+	rn_ep vep;
+	rn_relay_ep(&vep, &m->u.relay.peer);
+	/* the input may decode again into the shared zone: m is done with */
+	const uint8_t *inner = m->u.relay.inner;
+	size_t len = m->u.relay.inner_len;
+	rn_id off = *poff;
+	if (n->sec)
+		rn_sec_recv(n, now, &vep, inner, len);
+	else
+		rn_node_dispatch(n, now, &vep, inner, len, RN_VIA_PLAIN);
+	/* kept only for a link (an answer, if any, has gone already) */
+	e = find(n, &off);
+	if (e && !has_relay_link(n, &off))
+		remove_entry(n, e);
+}
+
+void rn_relay_on_msg(rn_node *n, rn_time now, uint32_t from_idx,
+                     const rn_msg *m)
+{
+	rn_id poff;
+	rn_id_sub(&poff, &m->u.relay.peer, &n->id);
+	/* one hop only: nothing comes or goes on through a relay link */
+	if (rn_id_is_zero(&poff) ||
+	    rn_relay_ep_is(rn_links_ep(&n->links, from_idx)) ||
+	    rn_id_cmp(&poff, &n->links.v[from_idx].off) == 0 ||
+	    n->sh->settings->relays_max == 0) {
+		n->stats.relay_drop++;
+		return;
+	}
+	switch (m->u.relay.dir) {
+	case RN_RELAY_TO:
+		forward(n, from_idx, &poff, m);
+		break;
+	case RN_RELAY_FROM:
+		deliver(n, now, from_idx, &poff, m);
+		break;
+	default: { /* REFUSED: the next candidate at the next send */
+		rn_relay *e = find(n, &poff);
+		n->stats.relay_drop++;
+		if (e &&
+		    rn_id_cmp(&e->relay_off, &n->links.v[from_idx].off) == 0)
+			rn_relay_next(n, &poff);
+		break;
+	}
+	}
+}
+
+int rn_relay_open(rn_node *n, rn_time now, uint32_t idx)
+{
+	rn_link *l = &n->links.v[idx];
+	const rn_ep *ep = rn_links_ep(&n->links, idx);
+	(void)now;
+	if (rn_relay_ep_is(ep) || (l->flags & RN_LF_LEAF) ||
+	    (l->kind_out & RN_KIND_LEAF) || pick(n, &l->off, 0) < 0)
+		return 0;
+	rn_id off = l->off;
+	rn_relay *e = get(n, &off);
+	if (!e)
+		return 0;
+	rn_ep vep;
+	off_ep(n, &off, &vep);
+	rn_ep old = *ep;
+	if (rn_links_set_ep(&n->links, idx, &vep)) {
+		remove_entry(n, e);
+		return 0;
+	}
+	rn_sec_forget(n, &old); /* the direct handshake is given up */
+	n->stats.relay_links++;
+	return 1;
+}
+
+void rn_relay_next(rn_node *n, const rn_id *peer_off)
+{
+	rn_relay *e = find(n, peer_off);
+	if (!e)
+		return;
+	e->skip++;
+	memset(&e->relay_off, 0, sizeof e->relay_off);
+}
+
+int rn_relay_in_use(const rn_node *n, const rn_id *off)
+{
+	for (uint32_t i = 0; i < n->n_relays; i++)
+		if (rn_id_cmp(&n->relays[i].relay_off, off) == 0)
+			return 1;
+	return 0;
+}
+
+void rn_relay_on_drop(rn_node *n, const rn_id *peer_off)
+{
+	for (uint32_t i = 0; i < n->n_relays;) {
+		rn_relay *e = &n->relays[i];
+		if (rn_id_cmp(&e->peer_off, peer_off) == 0) {
+			remove_entry(n, e);
+			continue;
+		}
+		if (rn_id_cmp(&e->relay_off, peer_off) == 0)
+			memset(&e->relay_off, 0, sizeof e->relay_off);
+		i++;
+	}
+}
+
+void rn_relay_free(rn_node *n)
+{
+	free(n->relays);
+	n->relays = NULL;
+	n->n_relays = 0;
+}
