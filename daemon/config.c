@@ -123,6 +123,7 @@ void rn_config_default(rn_config *c)
 	c->tun_mtu = RN_CONFIG_TUN_MTU_DEFAULT;
 	c->tun_offload = 1;
 	c->tun_busy_poll_us = RN_CONFIG_BUSY_POLL_DEFAULT;
+	c->tun_shortcut = RN_CONFIG_SHORTCUT_DEFAULT;
 	c->nat_portmap = RN_PORTMAP_NATPMP | RN_PORTMAP_UPNP;
 }
 
@@ -488,6 +489,19 @@ static void set_busy_poll(parse *p, const char *v)
 	p->c->tun_busy_poll_us = (uint32_t)us;
 }
 
+static void set_shortcut(parse *p, const char *v)
+{
+	unsigned long n;
+	if (!uint_in(v, 0, RN_CONFIG_SHORTCUT_MAX, &n)) {
+		fail_at(p, p->line,
+		        "bad shortcut '%s': give packets a second from 0 "
+		        "(never) to %d, e.g. shortcut = %d",
+		        v, RN_CONFIG_SHORTCUT_MAX, RN_CONFIG_SHORTCUT_DEFAULT);
+		return;
+	}
+	p->c->tun_shortcut = (uint32_t)n;
+}
+
 static void on_tun_key(parse *p, const char *name, const char *v)
 {
 	if (!strcmp(name, "device"))
@@ -504,10 +518,13 @@ static void on_tun_key(parse *p, const char *name, const char *v)
 		set_yes_no(p, name, v, &p->c->tun_offload);
 	else if (!strcmp(name, "busy_poll"))
 		set_busy_poll(p, v);
+	else if (!strcmp(name, "shortcut"))
+		set_shortcut(p, v);
 	else
 		fail_at(p, p->line,
 		        "unknown key '%s' in [tun]; the keys are device, mtu, "
-		        "prefix, multicast, mss_clamp, offload and busy_poll",
+		        "prefix, multicast, mss_clamp, offload, busy_poll and "
+		        "shortcut",
 		        name);
 }
 

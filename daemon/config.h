@@ -21,6 +21,8 @@
  *     mss_clamp = no                   ; clamp TCP SYNs to the relay MTU
  *     offload   = yes                  ; TSO/GRO on the TUN, UDP GSO/GRO
  *     busy_poll = 0                    ; us of polling after traffic
+ *     shortcut  = 64                   ; packets/s to a member that make a
+ *                                      ; direct link to it; 0: never
  *
  * Relative paths are taken relative to the directory of the configuration
  * file, so a directory of files can be moved as a whole. Every error is one
@@ -49,6 +51,8 @@
 #define RN_CONFIG_IFNAME_MAX          16    /* IFNAMSIZ, with its NUL */
 #define RN_CONFIG_BUSY_POLL_DEFAULT   0     /* us; docs/vpn.md section 5 */
 #define RN_CONFIG_BUSY_POLL_MAX       10000
+#define RN_CONFIG_SHORTCUT_DEFAULT    64    /* packets; docs/vpn.md sec. 2 */
+#define RN_CONFIG_SHORTCUT_MAX        65535
 
 typedef struct rn_config {
 	char listen_addr[64]; /* default "::" (dual-stack), or "0.0.0.0" or
@@ -76,6 +80,8 @@ typedef struct rn_config {
 	int tun_mss_clamp;       /* clamp TCP MSS to the relayed path's */
 	int tun_offload;         /* try the TUN offloads (docs/vpn.md sec. 5) */
 	uint32_t tun_busy_poll_us; /* poll without sleeping after traffic */
+	uint32_t tun_shortcut;   /* hot destination threshold, 0: no
+	                            shortcuts (rn_vpn_settings) */
 	/* [nat]: port mappings asked of the home gateway, RN_PORTMAP_* bits
 	 * (nat/portmap.h); 0: none */
 	unsigned nat_portmap;

@@ -127,6 +127,8 @@ static json_t *stats_json(const rn_node_stats *s)
 	FIELD(o, s, punches);
 	FIELD(o, s, ctm_replies);
 	FIELD(o, s, drop_answers);
+	FIELD(o, s, shortcuts_asked);
+	FIELD(o, s, drop_shortcuts);
 	FIELD(o, s, relay_links);
 	FIELD(o, s, relay_fwd);
 	FIELD(o, s, relay_drop);
@@ -160,16 +162,17 @@ static json_t *links_json(const rn_daemon *d)
 {
 	rn_link_info *li;
 	size_t n = get_links(d, &li);
-	json_int_t up = 0, near = 0, far = 0;
+	json_int_t up = 0, near = 0, far = 0, shortcut = 0;
 	for (size_t i = 0; i < n; i++) {
 		up += li[i].up;
 		near += li[i].near;
 		far += link_far(&li[i]);
+		shortcut += li[i].shortcut;
 	}
 	free(li);
-	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)n, "up",
-	                 up, "near", near, "far", far, "pending",
-	                 (json_int_t)n - up);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)n,
+	                 "up", up, "near", near, "far", far, "shortcut",
+	                 shortcut, "pending", (json_int_t)n - up);
 }
 
 static json_t *cmd_status(rn_daemon *d)
@@ -204,6 +207,8 @@ static const char *link_kind(const rn_link_info *l)
 {
 	if (l->leaf)
 		return "leaf";
+	if (l->shortcut && !l->near)
+		return "shortcut";
 	if (l->near && link_far(l))
 		return "near+far";
 	if (l->near)

@@ -196,6 +196,7 @@ int rn_daemon_vpn_new(rn_daemon *d, char *err, size_t errlen)
 	}
 	x->s.multicast = (uint8_t)d->cfg.tun_multicast;
 	x->s.mss_clamp = (uint8_t)d->cfg.tun_mss_clamp;
+	x->s.shortcut_pkts = (uint16_t)d->cfg.tun_shortcut;
 	x->vpn = rn_vpn_new(d->node, d->dht ? d->dht->dht : NULL, &x->s,
 	                    d->id.group_id, d->id.group_pk, &d->id.ident,
 	                    c->vip, c->vip_len);

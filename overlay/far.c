@@ -199,7 +199,8 @@ static void release_redundant(rn_node *n, rn_time now)
 {
 	for (uint32_t i = 0; i < n->links.n; i++) {
 		rn_link *l = &n->links.v[i];
-		if (!(l->flags & RN_LF_FAR_OUT))
+		if (!(l->flags & RN_LF_FAR_OUT) ||
+		    l->finger == RN_SHORTCUT_FINGER) /* shortcut.c's */
 			continue;
 		if (!l->finger || l->finger > RN_FAR_SLOTS) {
 			/* not a finger slot we know (a reply we did not ask
@@ -385,7 +386,8 @@ static void symphony_round(rn_node *n, rn_time now)
 		want = size > 2.0 ? (uint32_t)lround(log2(size)) : 1u;
 	uint32_t have = 0;
 	for (uint32_t i = 0; i < n->links.n; i++)
-		have += (n->links.v[i].flags & RN_LF_FAR_OUT) != 0;
+		have += (n->links.v[i].flags & RN_LF_FAR_OUT) &&
+			n->links.v[i].finger != RN_SHORTCUT_FINGER;
 	for (uint32_t k = have; k < want; k++) {
 		double u = rn_prng_double(&n->prng);
 		double frac = exp(log(size) * (u - 1.0));

@@ -70,6 +70,7 @@ void rn_node_free(rn_node *n)
 	rn_lost_free(n);
 	rn_near_answers_free(n);
 	rn_relay_free(n);
+	rn_shortcut_free(n);
 	free(n->boot);
 	free(n);
 }
@@ -484,7 +485,8 @@ static void touch(rn_link *l, uint32_t now_ms)
 }
 
 /* Applies the peer's HELLO kind bits to our view of the link. */
-static void apply_kind(rn_link *l, uint8_t kind, uint32_t token)
+static void apply_kind(const rn_node *n, rn_link *l, uint8_t kind,
+		       uint32_t token)
 {
 	if (kind & (RN_KIND_LEAF | RN_KIND_FAR))
 		l->flags |= RN_LF_PEER_WANTS;
@@ -499,7 +501,10 @@ static void apply_kind(rn_link *l, uint8_t kind, uint32_t token)
 	} else {
 		l->flags &= (uint8_t)~RN_LF_LEAF;
 	}
-	if (kind & RN_KIND_FAR_REPLY) {
+	/* A shortcut whose wish has gone by the time the peer answers is
+	 * not taken up (shortcut.c). */
+	if ((kind & RN_KIND_FAR_REPLY) &&
+	    (token != RN_SHORTCUT_TOKEN || rn_shortcut_wanted(n, &l->off))) {
 		l->flags |= RN_LF_FAR_OUT;
 		l->kind_out |= RN_KIND_FAR;
 		l->finger = (uint16_t)(token + 1);
@@ -630,7 +635,7 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		fresh = 1;
 	}
 	touch(l, now_ms);
-	apply_kind(l, kind, m->u.hello.token);
+	apply_kind(n, l, kind, m->u.hello.token);
 	send_hello(n, now, from, RN_MSG_HELLO_ACK,
 		   (uint8_t)(l->kind_out & ~RN_KIND_FAR_REPLY),
 		   m->u.hello.token, m->u.hello.ts_ms);
@@ -706,7 +711,7 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 	uint32_t rtt = now_ms - m->u.hello.ts_ms;
 	l->rtt_ms = (uint16_t)(rtt > 60000 ? 60000 : rtt ? rtt : 1);
 	touch(l, now_ms);
-	apply_kind(l, m->u.hello.kind, m->u.hello.token);
+	apply_kind(n, l, m->u.hello.kind, m->u.hello.token);
 	l->kind_out &= (uint8_t)~RN_KIND_FAR_REPLY;
 	int want_neigh = (l->flags & RN_LF_OPEN_NEAR) != 0;
 	int leaf = (l->flags & RN_LF_LEAF) != 0;
@@ -1003,6 +1008,8 @@ void rn_node_on_timeout(rn_node *n, rn_time now)
 	next = rn_ms_min(next, rn_far_tick(n, now, now_ms));
 	if (n->n_lost)
 		next = rn_ms_min(next, rn_lost_tick(n, now, now_ms));
+	if (n->n_shortcuts)
+		next = rn_ms_min(next, rn_shortcut_tick(n, now, now_ms));
 	if (n->upper) {
 		int changed = n->near_changed;
 		n->near_changed = 0;
@@ -1090,6 +1097,7 @@ void rn_node_leave(rn_node *n, rn_time now)
 	rn_lost_free(n);
 	rn_near_answers_free(n);
 	rn_relay_free(n);
+	rn_shortcut_free(n);
 	rn_links_deinit(&n->links);
 	rn_links_init(&n->links, n->sh->settings->links_max, &n->sh->eps);
 	n->state = RN_NODE_LEFT;
@@ -1200,6 +1208,8 @@ size_t rn_node_links(const rn_node *n, rn_link_info *out, size_t max)
 		out[i].up = l->state == RN_LINK_UP;
 		out[i].near = (l->flags & RN_LF_NEAR) != 0;
 		out[i].far_out = (l->flags & RN_LF_FAR_OUT) != 0;
+		out[i].shortcut = out[i].far_out &&
+				  l->finger == RN_SHORTCUT_FINGER;
 		out[i].peer_wants = (l->flags & RN_LF_PEER_WANTS) != 0;
 		out[i].leaf = (l->flags & RN_LF_LEAF) != 0;
 		out[i].rtt_ms = l->rtt_ms;
@@ -1227,5 +1237,6 @@ size_t rn_node_mem_bytes(const rn_node *n)
 	       n->cap_pend * sizeof(rn_pending) + n->n_boot * sizeof(rn_ep) +
 	       (n->lost ? s->lost_peers_max * sizeof *n->lost : 0) +
 	       (n->answers ? s->ctm_answers_max * sizeof *n->answers : 0) +
-	       (n->relays ? s->relays_max * sizeof *n->relays : 0);
+	       (n->relays ? s->relays_max * sizeof *n->relays : 0) +
+	       (n->shortcuts ? s->shortcuts_max * sizeof *n->shortcuts : 0);
 }

@@ -91,6 +91,8 @@ typedef struct rn_node_stats {
 	uint32_t boot_peers;       /* ... and passed on a node that answered it */
 	uint32_t punches;          /* CTM PUNCH sent: a HELLO went unanswered */
 	uint32_t ctm_replies;      /* CTM_REPLY sent to a joiner's bootstrap */
+	uint32_t shortcuts_asked;  /* CTMs sent for a shortcut link */
+	uint32_t drop_shortcuts;   /* shortcut wishes refused: table full */
 	uint32_t drop_answers;     /* a bootstrap's CTM answers overwritten
 				    * before the joiner's next probe */
 	uint32_t relay_links;      /* links moved to a relay: no direct path */
@@ -104,6 +106,7 @@ typedef struct rn_link_info {
 	rn_id id;
 	rn_ep ep;
 	uint8_t up, near, far_out, peer_wants, leaf;
+	uint8_t shortcut; /* far_out for a flow of the layer above */
 	uint16_t rtt_ms;
 	uint32_t age_ms;   /* since the link came up (or was opened) */
 	/* from the peer's certificate (crypto real, session up) */
@@ -138,6 +141,13 @@ void rn_node_leave(rn_node *n, rn_time now);
 void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
 		  const uint8_t *buf, size_t len);
 void rn_node_on_timeout(rn_node *n, rn_time now);
+
+/* The layer above has a heavy flow to peer (overlay/shortcut.c): make a
+ * direct link to it if there is none, and keep it while this is called at
+ * least once per shortcut_idle_ms. 0, RN_ERR_FULL (shortcuts_max wishes
+ * already: counted in drop_shortcuts), RN_ERR_STATE (not joined, or
+ * shortcuts off), RN_ERR_NOMEM. */
+int rn_node_shortcut(rn_node *n, rn_time now, const rn_id *peer);
 
 /* Sends a LOOKUP for dst (exact: only the node with that id answers);
  * the result comes back as RN_EV_LOOKUP_DONE with the same qid. */

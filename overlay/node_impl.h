@@ -31,6 +31,17 @@ typedef struct rn_pending {
 } rn_pending;
 
 #define RN_FAR_SLOTS 320 /* finger intervals: 160 per direction */
+/* A shortcut is asked for as a far link with this token (shortcut.c); the
+ * link it makes keeps finger = token + 1. Symphony's is RN_FAR_SLOTS + 1. */
+#define RN_SHORTCUT_TOKEN  (RN_FAR_SLOTS + 2)
+#define RN_SHORTCUT_FINGER (RN_SHORTCUT_TOKEN + 1)
+
+/* A shortcut link wished for by the layer above (shortcut.c). */
+typedef struct rn_shortcut_entry {
+	rn_id off;
+	uint32_t until_ms; /* wished for until then */
+	uint32_t asked_ms; /* our last CTM for it */
+} rn_shortcut_entry;
 
 /* A ring neighbour lost to keepalive failure (lost.c). */
 typedef struct rn_lost_peer {
@@ -88,6 +99,8 @@ struct rn_node {
 	rn_lost_peer *lost;       /* lost_peers_max, allocated at first loss */
 	uint8_t n_answers, answer_next;
 	rn_ctm_answer *answers;   /* ctm_answers_max, allocated at the first */
+	uint8_t n_shortcuts;
+	rn_shortcut_entry *shortcuts; /* shortcuts_max, allocated at the first */
 	uint8_t n_relays;
 	rn_relay *relays;         /* relays_max, allocated at the first */
 	uint8_t join_keep;        /* probe with RN_PROBE_KEEP (relay.c) */
@@ -238,6 +251,11 @@ int rn_relay_in_use(const rn_node *n, const rn_id *off);
 /* The link to peer_off is going. */
 void rn_relay_on_drop(rn_node *n, const rn_id *peer_off);
 void rn_relay_free(rn_node *n);
+
+/* shortcut.c */
+int rn_shortcut_wanted(const rn_node *n, const rn_id *off);
+uint32_t rn_shortcut_tick(rn_node *n, rn_time now, uint32_t now_ms);
+void rn_shortcut_free(rn_node *n);
 
 /* far.c */
 #define RN_FAR_HINT_MSGS_MAX 3 /* FAR_HINTS datagrams sent to one newcomer */

@@ -37,6 +37,9 @@ void rn_settings_default(rn_settings *s)
 	s->lost_peers_max = 4;
 	s->lost_probe_ms = 10000;
 	s->lost_peer_keep_ms = 3600000;
+	s->shortcuts_max = 16;
+	s->shortcut_idle_ms = 30000;
+	s->shortcut_ask_ms = 5000;
 	s->relays_max = 16;
 
 	s->hop_limit = 64;
@@ -100,6 +103,11 @@ int rn_settings_check(const rn_settings *s, const char **why)
 		    s->lost_peer_keep_ms > (1u << 30),
 	    "lost_peer_keep_ms");
 	BAD(s->relays_max > 255 || s->relays_max > s->links_max, "relays_max");
+	BAD(s->shortcuts_max > 255, "shortcuts_max");
+	BAD(s->shortcut_idle_ms < 1000 || s->shortcut_idle_ms > (1u << 30),
+	    "shortcut_idle_ms");
+	BAD(s->shortcut_ask_ms < 100 || s->shortcut_ask_ms > (1u << 30),
+	    "shortcut_ask_ms");
 	BAD(s->route_pending_max < 1, "route_pending_max");
 	BAD(s->crypto > RN_CRYPTO_NONE, "crypto");
 	BAD(s->sessions_max <= s->links_max, "sessions_max");

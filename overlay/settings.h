@@ -51,6 +51,11 @@ typedef struct rn_settings {
 	uint32_t lost_peers_max;    /* failed ring neighbours remembered */
 	uint32_t lost_probe_ms;     /* first probe of one, doubling after */
 	uint32_t lost_peer_keep_ms; /* forgotten after this long */
+	uint32_t shortcuts_max;     /* shortcut links wished for (shortcut.c);
+				     * 0: none */
+	uint32_t shortcut_idle_ms;  /* a shortcut not wished for this long
+				     * goes */
+	uint32_t shortcut_ask_ms;   /* one CTM per shortcut per this long */
 	uint32_t relays_max;        /* relay links (relay.c); 0: none */
 
 	uint32_t hop_limit;         /* ttl of routed messages */

@@ -70,6 +70,8 @@ typedef struct peer {
 	uint32_t cur_born_ms, prev_until_ms, prev_idx;
 	uint32_t last_tx_ms, last_rx_ms; /* end-to-end data, either way */
 	uint32_t last_data_ms;           /* received, not a keepalive */
+	uint32_t heat_ms, shortcut_ms;   /* heat last halved; last wish */
+	uint16_t heat;                   /* packets sent, halved each second */
 	rn_e2e_keys cur;
 	rn_e2e_keys next; /* a responder's session, pending (see above) */
 	rn_seal_rx prev_rx;
@@ -112,6 +114,7 @@ void rn_vpn_settings_default(rn_vpn_settings *s)
 	s->idle_ms = 180000;
 	s->rekey_ms = 600000;
 	s->skew_ms = 600000;
+	s->shortcut_pkts = 64;
 }
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -259,6 +262,8 @@ static peer *peer_new(rn_vpn *v, rn_time now, const uint8_t *key, size_t klen)
 	rn_id_hash(&p->id, v->group_id, 32, key, klen, NULL, 0);
 	p->used_ms = v->now_ms;
 	p->started_ms = v->now_ms;
+	p->heat_ms = v->now_ms;
+	p->shortcut_ms = v->now_ms - RN_VPN_HEAT_HALF_MS;
 	(void)now;
 	return p;
 }
@@ -405,6 +410,27 @@ static int enqueue(rn_vpn *v, peer *p, const uint8_t *pkt, size_t len)
 	return 0;
 }
 
+/* A packet sent to p: its heat, halved every RN_VPN_HEAT_HALF_MS. A hot
+ * destination asks the overlay for a shortcut link, or keeps the one it
+ * has, at most once per RN_VPN_HEAT_HALF_MS (overlay/shortcut.c). */
+static void heat(rn_vpn *v, rn_time now, peer *p)
+{
+	uint32_t halves = (v->now_ms - p->heat_ms) / RN_VPN_HEAT_HALF_MS;
+	if (!v->s->shortcut_pkts)
+		return;
+	if (halves) {
+		p->heat = (uint16_t)(halves >= 16 ? 0 : p->heat >> halves);
+		p->heat_ms += halves * RN_VPN_HEAT_HALF_MS;
+	}
+	if (p->heat < UINT16_MAX)
+		p->heat++;
+	if (p->heat >= v->s->shortcut_pkts &&
+	    due(p->shortcut_ms + RN_VPN_HEAT_HALF_MS, v->now_ms)) {
+		p->shortcut_ms = v->now_ms;
+		rn_node_shortcut(v->node, now, &p->id); /* full: counted there */
+	}
+}
+
 /* One packet to peer p: the first way that works (vpn.h). */
 static void send_to(rn_vpn *v, rn_time now, peer *p, uint8_t *pkt, size_t len,
                     const rn_ip *ip)
@@ -412,11 +438,13 @@ static void send_to(rn_vpn *v, rn_time now, peer *p, uint8_t *pkt, size_t len,
 	p->used_ms = v->now_ms;
 	if (rn_node_send_ip(v->node, now, &p->id, pkt, len) == 0) {
 		v->st.tx_direct++;
+		heat(v, now, p);
 		return;
 	}
 	switch (p->state) {
 	case P_UP:
 		send_relayed(v, now, p, pkt, len, ip);
+		heat(v, now, p);
 		return;
 	case P_UNREACH:
 		icmp_unreach(v, pkt, ip);

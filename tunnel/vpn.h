@@ -69,7 +69,13 @@ typedef struct rn_vpn_settings {
 	uint8_t multicast;       /* accept multicast and broadcast */
 	uint8_t mss_clamp;       /* clamp TCP SYNs both ways to what fits
 				  * the relayed path (docs/vpn.md sec. 4) */
+	uint16_t shortcut_pkts;  /* a destination sent this many packets
+				  * (halved each RN_VPN_HEAT_HALF_MS) gets a
+				  * shortcut link; 0: never */
 } rn_vpn_settings;
+
+/* The heat of a destination halves after this long (rn_vpn_settings). */
+#define RN_VPN_HEAT_HALF_MS 1000u
 
 void rn_vpn_settings_default(rn_vpn_settings *s);
 

@@ -215,10 +215,13 @@ static void test_tun(void **state)
 	assert_int_equal(c.tun_prefix[1], 77);
 	assert_int_equal(c.tun_multicast, 1);
 	assert_int_equal(c.tun_busy_poll_us, 0);
-	load_ok("[node]\n" REQUIRED "[tun]\noffload = no\nbusy_poll = 50\n",
+	assert_int_equal(c.tun_shortcut, 64);
+	load_ok("[node]\n" REQUIRED
+	        "[tun]\noffload = no\nbusy_poll = 50\nshortcut = 0\n",
 	        &c);
 	assert_int_equal(c.tun_offload, 0);
 	assert_int_equal(c.tun_busy_poll_us, 50);
+	assert_int_equal(c.tun_shortcut, 0);
 	expect_error("[node]\n" REQUIRED "[tun]\nmtu = 1279\n", 6, "bad mtu");
 	expect_error("[node]\n" REQUIRED "[tun]\nmtu = 1444\n", 6, "bad mtu");
 	expect_error("[node]\n" REQUIRED "[tun]\nprefix = 10.77.0.1/16\n", 6,
@@ -231,7 +234,10 @@ static void test_tun(void **state)
 	             6, "bad device");
 	expect_error("[node]\n" REQUIRED "[tun]\nmtux = 1\n", 6,
 	             "unknown key 'mtux' in [tun]; the keys are device, mtu, "
-	             "prefix, multicast, mss_clamp, offload and busy_poll");
+	             "prefix, multicast, mss_clamp, offload, busy_poll and "
+	             "shortcut");
+	expect_error("[node]\n" REQUIRED "[tun]\nshortcut = 65536\n", 6,
+	             "bad shortcut '65536': give packets a second");
 	expect_error("[node]\n" REQUIRED "[tun]\nbusy_poll = 10001\n", 6,
 	             "bad busy_poll");
 	expect_error("[node]\n" REQUIRED "[tun]\nbusy_poll = -1\n", 6,

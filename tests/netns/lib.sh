@@ -321,12 +321,13 @@ nl_ring_order()
 # ---- the daemons ------------------------------------------------------------
 
 # nl_conf NAME: NAME.conf; a public member bootstraps from the public
-# members before it, every other member from all of them.
+# members before it, every other member from all of them; the first 8 at
+# most (a node keeps 8 bootstrap endpoints, bootstrap_max).
 nl_conf()
 {
 	local name=$1 p f=$RN_DIR/$1.conf peers=()
 	for p in "${NL_PUBLIC[@]}"; do
-		[ "$p" = "$name" ] && break
+		[ "$p" = "$name" ] || [ ${#peers[@]} -ge 8 ] && break
 		peers+=("${NL_ADDR[$p]}:$NL_PORT")
 	done
 	{

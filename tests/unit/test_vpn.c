@@ -678,6 +678,117 @@ static void test_relayed(void **state)
 	assert_int_equal(S(f, a)->tx_direct + S(f, b)->tx_direct, 0);
 }
 
+/* a's link to b as rn_node_links reports it; 0 if none. */
+static int link_info(fake_world *w, uint32_t a, uint32_t b, rn_link_info *out)
+{
+	rn_link_info li[64];
+	size_t n = rn_node_links(w->node[a], li, 64);
+	for (size_t i = 0; i < n && i < 64; i++)
+		if (rn_id_cmp(&li[i].id, rn_node_id(w->node[b])) == 0) {
+			*out = li[i];
+			return 1;
+		}
+	return 0;
+}
+
+/* (b'') Shortcuts (overlay/shortcut.c): a flow that stays under
+ * shortcut_pkts a second stays end to end over the ring; a hot one gets a
+ * direct link, over which it then goes with the link's keys; idle, the
+ * link goes again and the flow, if it comes back, is relayed. */
+static void test_shortcut(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	ring_of(f, RING);
+	uint32_t a, b;
+	pick(f, 0, RING, 0, &a, &b);
+	uint8_t p[1500], s[4], d[4];
+	vip4(a, s);
+	vip4(b, d);
+	uint64_t sent = 0, tun_b = w->tun_count[b];
+	const rn_node_stats *na = rn_node_get_stats(w->node[a]);
+	/* 10 a second for 3 s: cold */
+	for (uint32_t i = 0; i < 30; i++, sent++) {
+		from_tun(f, a, p, udp4(p, s, d, 300, 1, i));
+		fake_pump(w, 100);
+	}
+	fake_pump(w, 2000);
+	assert_false(linked(w, a, b));
+	assert_int_equal(na->shortcuts_asked, 0);
+	assert_int_equal(S(f, a)->tx_relayed, sent);
+	/* 200 at once: hot */
+	for (uint32_t i = 0; i < 200; i++, sent++) {
+		from_tun(f, a, p, udp4(p, s, d, 1000, 1, 100 + i));
+		fake_pump(w, 2);
+	}
+	fake_pump(w, 3000);
+	assert_int_equal(na->shortcuts_asked, 1);
+	assert_true(linked(w, a, b));
+	rn_link_info li;
+	assert_true(link_info(w, a, b, &li));
+	assert_true(li.up);
+	assert_true(li.shortcut);
+	assert_false(li.near);
+	uint64_t direct = S(f, a)->tx_direct, relayed = S(f, a)->tx_relayed;
+	for (uint32_t i = 0; i < 50; i++, sent++) {
+		from_tun(f, a, p, udp4(p, s, d, 1000, 1, 300 + i));
+		fake_pump(w, 20);
+	}
+	fake_pump(w, 500);
+	assert_int_equal(S(f, a)->tx_direct, direct + 50);
+	assert_int_equal(S(f, a)->tx_relayed, relayed);
+	assert_int_equal(S(f, b)->rx_direct, 50);
+	assert_int_equal(w->tun_count[b], tun_b + sent);
+	assert_int_equal(S(f, a)->drop_e2e + S(f, b)->drop_e2e, 0);
+	/* idle for the shortcut's idle time and the trim grace: gone */
+	fake_pump(w, 30000 + 2 * 5000 + 2000);
+	assert_false(linked(w, a, b));
+	assert_int_equal(na->shortcuts_asked, 1);
+	from_tun(f, a, p, udp4(p, s, d, 200, 1, 999));
+	sent++;
+	fake_pump(w, 500);
+	assert_int_equal(S(f, a)->tx_relayed, relayed + 1);
+	assert_int_equal(w->tun_count[b], tun_b + sent);
+}
+
+/* (b''') The shortcut table is bounded: with room for one wish, a second
+ * hot destination is refused and counted, and stays relayed. */
+static void test_shortcut_bounded(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	w->settings.shortcuts_max = 1;
+	ring_of(f, RING);
+	uint32_t a, b, c = RING;
+	pick(f, 0, RING, 0, &a, &b);
+	for (uint32_t j = 0; j < RING && c == RING; j++)
+		if (j != a && j != b && !linked(w, a, j))
+			c = j;
+	if (c == RING)
+		fail_msg("member %u has one unlinked peer only [RN_TEST_SEED=%llu]",
+		         a, (unsigned long long)rn_test_seed());
+	uint8_t p[1500], s[4], d[4], e[4];
+	vip4(a, s);
+	vip4(b, d);
+	vip4(c, e);
+	/* sessions first, so that nothing waits in the queue */
+	from_tun(f, a, p, udp4(p, s, d, 500, 1, 0));
+	from_tun(f, a, p, udp4(p, s, e, 500, 1, 0));
+	fake_pump(w, 2000);
+	for (uint32_t i = 1; i < 200; i++) {
+		from_tun(f, a, p, udp4(p, s, d, 500, 1, i));
+		from_tun(f, a, p, udp4(p, s, e, 500, 1, i));
+		fake_pump(w, 2);
+	}
+	fake_pump(w, 3000);
+	const rn_node_stats *na = rn_node_get_stats(w->node[a]);
+	assert_int_equal(na->shortcuts_asked, 1);
+	assert_true(na->drop_shortcuts >= 1);
+	assert_int_equal(linked(w, a, b) + linked(w, a, c), 1);
+	assert_int_equal(w->tun_count[b], 200);
+	assert_int_equal(w->tun_count[c], 200);
+}
+
 /* (b') A first packet to an IPv6 twin starts the session as well. */
 static void test_relayed_ip6_first(void **state)
 {
@@ -1348,6 +1459,8 @@ int main(void)
 	    T(test_direct),
 	    T(test_relayed),
 	    T(test_relayed_ip6_first),
+	    T(test_shortcut),
+	    T(test_shortcut_bounded),
 	    T(test_unreach_by_dht),
 	    T(test_unreach_by_timeout),
 	    T(test_spoof_direct),
