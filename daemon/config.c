@@ -476,30 +476,19 @@ static void set_yes_no(parse *p, const char *name, const char *v, int *out)
 		fail_at(p, p->line, "bad %s '%s': write yes or no", name, v);
 }
 
-static void set_busy_poll(parse *p, const char *v)
-{
-	unsigned long us;
-	if (!uint_in(v, 0, RN_CONFIG_BUSY_POLL_MAX, &us)) {
-		fail_at(p, p->line,
-		        "bad busy_poll '%s': give microseconds from 0 (never) "
-		        "to %d, e.g. busy_poll = %d",
-		        v, RN_CONFIG_BUSY_POLL_MAX, RN_CONFIG_BUSY_POLL_DEFAULT);
-		return;
-	}
-	p->c->tun_busy_poll_us = (uint32_t)us;
-}
-
-static void set_shortcut(parse *p, const char *v)
+/* busy_poll, shortcut: a count of UNIT from 0 (never) to max. */
+static void set_count(parse *p, const char *key, const char *v,
+                      const char *unit, unsigned long max, unsigned long dflt,
+                      uint32_t *out)
 {
 	unsigned long n;
-	if (!uint_in(v, 0, RN_CONFIG_SHORTCUT_MAX, &n)) {
+	if (!uint_in(v, 0, max, &n)) {
 		fail_at(p, p->line,
-		        "bad shortcut '%s': give packets a second from 0 "
-		        "(never) to %d, e.g. shortcut = %d",
-		        v, RN_CONFIG_SHORTCUT_MAX, RN_CONFIG_SHORTCUT_DEFAULT);
+		        "bad %s '%s': give %s from 0 (never) to %lu, e.g. %s = %lu",
+		        key, v, unit, max, key, dflt);
 		return;
 	}
-	p->c->tun_shortcut = (uint32_t)n;
+	*out = (uint32_t)n;
 }
 
 static void on_tun_key(parse *p, const char *name, const char *v)
@@ -517,9 +506,11 @@ static void on_tun_key(parse *p, const char *name, const char *v)
 	else if (!strcmp(name, "offload"))
 		set_yes_no(p, name, v, &p->c->tun_offload);
 	else if (!strcmp(name, "busy_poll"))
-		set_busy_poll(p, v);
+		set_count(p, name, v, "microseconds", RN_CONFIG_BUSY_POLL_MAX,
+		          RN_CONFIG_BUSY_POLL_DEFAULT, &p->c->tun_busy_poll_us);
 	else if (!strcmp(name, "shortcut"))
-		set_shortcut(p, v);
+		set_count(p, name, v, "packets a second", RN_CONFIG_SHORTCUT_MAX,
+		          RN_CONFIG_SHORTCUT_DEFAULT, &p->c->tun_shortcut);
 	else
 		fail_at(p, p->line,
 		        "unknown key '%s' in [tun]; the keys are device, mtu, "
