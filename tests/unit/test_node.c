@@ -165,15 +165,22 @@ static int has_link_to(const fake_world *w, uint32_t i, const rn_id *id)
 	return 0;
 }
 
-/* Whether node i holds an up link to the node with this id. */
-static int has_up_link_to(const fake_world *w, uint32_t i, const rn_id *id)
+/* Node i's link to the node with this id: 1 up on a virtual endpoint
+ * (relayed), 2 up on a real one, 0 none or not up. */
+static int link_kind(const fake_world *w, uint32_t i, const rn_id *id)
 {
 	rn_link_info li[32];
 	size_t n = rn_node_links(w->node[i], li, 32);
 	for (size_t k = 0; k < n && k < 32; k++)
 		if (!memcmp(li[k].id.b, id->b, RN_ID_LEN) && li[k].up)
-			return 1;
+			return li[k].ep.addr[0] == 1 ? 1 : 2;
 	return 0;
+}
+
+/* Whether node i holds an up link to the node with this id. */
+static int has_up_link_to(const fake_world *w, uint32_t i, const rn_id *id)
+{
+	return link_kind(w, i, id) != 0;
 }
 
 static size_t count_link_down(const fake_world *w, size_t from, uint32_t node,
@@ -1175,18 +1182,6 @@ static int ring_consistent(const fake_world *w, uint32_t n)
 			return 0;
 	}
 	return 1;
-}
-
-/* Node i's link to the node with this id: 1 up on a virtual endpoint
- * (relayed), 2 up on a real one, 0 none or not up. */
-static int link_kind(const fake_world *w, uint32_t i, const rn_id *id)
-{
-	rn_link_info li[32];
-	size_t n = rn_node_links(w->node[i], li, 32);
-	for (size_t k = 0; k < n && k < 32; k++)
-		if (!memcmp(li[k].id.b, id->b, RN_ID_LEN) && li[k].up)
-			return li[k].ep.addr[0] == 1 ? 1 : 2;
-	return 0;
 }
 
 /* Five nodes: node 0 the bootstrap, S whose two ring neighbours (X, Y)
