@@ -70,13 +70,6 @@ int rn_route_best(const rn_node *n, const rn_id *dst, const rn_id *exclude_off)
 	memset(&zero, 0, sizeof zero);
 	dist(&best_d, &zero, &doff);
 	uint32_t i = rn_links_lower_bound(t, &doff);
-	/* The destination itself, even on a suspect link: going round it
-	 * cannot deliver, and one lost hop ack under load would otherwise
-	 * drop everything for that peer until it answers a ping. */
-	if (i < t->n && rn_id_cmp(&t->v[i].off, &doff) == 0 &&
-	    t->v[i].state == RN_LINK_UP && !(t->v[i].flags & RN_LF_LEAF) &&
-	    !(exclude_off && rn_id_cmp(exclude_off, &doff) == 0))
-		return (int)i;
 	for (uint32_t j = i; j < t->n; j++) {
 		if (skip_link(&t->v[j], exclude_off))
 			continue;
@@ -210,6 +203,24 @@ static int is_trace(const rn_msg *m)
 	return body_type(m) == RN_BODY_TRACE;
 }
 
+/* The UP link (not a leaf, not excluded) whose peer is dst itself, even
+ * if SUSPECT, or -1. Going round the destination cannot deliver, and one
+ * hop ack lost under load would otherwise drop everything for that peer
+ * until it answers a ping; a reroute (the link just missed an ack) goes
+ * round it as before. */
+static int dst_link(const rn_node *n, const rn_id *dst, const rn_id *excl)
+{
+	const rn_links *t = &n->links;
+	rn_id doff;
+	rn_id_sub(&doff, dst, &n->id);
+	uint32_t i = rn_links_lower_bound(t, &doff);
+	if (i < t->n && rn_id_cmp(&t->v[i].off, &doff) == 0 &&
+	    t->v[i].state == RN_LINK_UP && !(t->v[i].flags & RN_LF_LEAF) &&
+	    !(excl && rn_id_cmp(excl, &doff) == 0))
+		return (int)i;
+	return -1;
+}
+
 /* Routes an already-encoded message (hops already counted) from here. */
 static void route_encoded(rn_node *n, rn_time now, const rn_msg *m,
 			  uint8_t *buf, size_t len, int first_hop,
@@ -221,8 +232,11 @@ static void route_encoded(rn_node *n, rn_time now, const rn_msg *m,
 		rn_id_sub(&src_off, &m->u.routed.src, &n->id);
 		excl = &src_off;
 	}
-	int next = first_hop >= 0 ? first_hop
-				  : rn_route_best(n, &m->u.routed.dst, excl);
+	int next = first_hop;
+	if (next < 0 && tries == 0)
+		next = dst_link(n, &m->u.routed.dst, excl);
+	if (next < 0)
+		next = rn_route_best(n, &m->u.routed.dst, excl);
 	if (next < 0) {
 		deliver(n, now, m);
 		return;
