@@ -322,6 +322,7 @@ void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,
 	rn_id_sub(&off, src, &n->id);
 	if (rn_id_is_zero(&off) || b->u.ctm.n_eps == 0)
 		return;
+	rn_relay_alive(n, src); /* it lives: a pending link to it may relay */
 	switch (b->u.ctm.purpose) {
 	case RN_CTM_NEAR:
 		on_ctm_near(n, now, src, &off, b);

@@ -244,6 +244,9 @@ void rn_relay_on_msg(rn_node *n, rn_time now, uint32_t from_idx,
 /* Pending link idx's HELLOs went unanswered: 1 if it moved to a relay
  * (its HELLO resent through it), 0 if it should be dropped. */
 int rn_relay_open(rn_node *n, rn_time now, uint32_t idx);
+/* The peer lives (its connect-to-me came): a pending link to it whose
+ * HELLOs go unanswered may move to a relay. */
+void rn_relay_alive(rn_node *n, const rn_id *peer);
 /* Relayed link idx's ping went unanswered: try the next relay. */
 void rn_relay_next(rn_node *n, const rn_id *peer_off);
 /* Whether the link at off relays one of our relay links. */

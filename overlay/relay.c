@@ -22,8 +22,16 @@
  * keeps no state for it. The table here holds, per relay link, which
  * neighbour relays it: at most relays_max entries, allocated at the first,
  * one per link whose endpoint is virtual (an entry exists only while such
- * a link does, outside a call). A link moves to a relay when its HELLOs go
- * unanswered (node.c, rn_relay_open); the relay is the usable direct link
+ * a link does, outside a call; or an entry with no link yet, which only
+ * says that the peer lives, rn_relay_alive). A link moves to a relay when
+ * its HELLOs go unanswered (node.c, rn_relay_open) and the node is joining
+ * (its links come from fresh answers) or the peer has shown that it lives:
+ * a connect-to-me of it (a punch, most often) came while the link was
+ * pending, or it reached us through a relay. A link to a peer known only
+ * from a third party's list (a NEIGHBORS entry after a crash, say) fails
+ * as it did before relays: in the simulator, 30% of 10^4 nodes crashing
+ * took 31 s to repair instead of 14 s when every such link first tried
+ * relays. The relay is the usable direct link
  * nearest to the peer on the ring (its neighbours are ours), and the next
  * nearest after a refusal or an unanswered ping; a RELAY FROM names the
  * relay the peer uses, which we then use too. A relay whose link goes is
@@ -295,9 +303,11 @@ int rn_relay_open(rn_node *n, rn_time now, uint32_t idx)
 	    (l->kind_out & RN_KIND_LEAF) || pick(n, &l->off, 0) < 0)
 		return 0;
 	rn_id off = l->off;
-	rn_relay *e = get(n, &off);
+	rn_relay *e = find(n, &off);
+	if (!e && n->state == RN_NODE_JOINING)
+		e = get(n, &off); /* a joiner's links come from fresh answers */
 	if (!e)
-		return 0;
+		return 0; /* no sign that the peer lives (rn_relay_alive) */
 	rn_ep vep;
 	off_ep(n, &off, &vep);
 	rn_ep old = *ep;
@@ -308,6 +318,18 @@ int rn_relay_open(rn_node *n, rn_time now, uint32_t idx)
 	rn_sec_forget(n, &old); /* the direct handshake is given up */
 	n->stats.relay_links++;
 	return 1;
+}
+
+void rn_relay_alive(rn_node *n, const rn_id *peer)
+{
+	rn_id off;
+	rn_id_sub(&off, peer, &n->id);
+	int i = rn_links_find(&n->links, &off);
+	/* only for a link we are trying to open: the common case, a link
+	 * that comes up directly, allocates nothing */
+	if (i >= 0 && n->links.v[i].state == RN_LINK_PENDING &&
+	    n->sh->settings->relays_max)
+		(void)get(n, &off); /* full of live relay links: no matter */
 }
 
 void rn_relay_next(rn_node *n, const rn_id *peer_off)
