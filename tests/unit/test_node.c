@@ -35,6 +35,18 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The control run of a test that runs with and without a mechanism: the
+ * first world checked as teardown would, then a fresh one of the same
+ * seed, whose settings the caller changes. */
+static fake_world *control_world(fx *f)
+{
+	assert_int_equal(f->w->bad_sends + f->w->sends_overflow, 0);
+	fake_world_free(f->w);
+	f->w = fake_world_new(rn_test_seed());
+	assert_non_null(f->w);
+	return f->w;
+}
+
 static int teardown(void **state)
 {
 	fx *f = *state;
@@ -1071,11 +1083,8 @@ static void test_nat_join_answer_via_bootstrap(void **state)
 	nat_lab lab;
 	for (int with = 1; with >= 0; with--) {
 		fake_world *w = f->w;
-		if (!with) { /* a second world for the control */
-			assert_int_equal(w->bad_sends + w->sends_overflow, 0);
-			fake_world_free(w);
-			f->w = w = fake_world_new(rn_test_seed());
-			assert_non_null(w);
+		if (!with) {
+			w = control_world(f);
 			w->settings.ctm_answers_max = 0;
 		}
 		nat_lab_init(&lab, w, 3);
@@ -1239,11 +1248,8 @@ static void test_relay_symmetric(void **state)
 	relay_lab rl;
 	for (int with = 1; with >= 0; with--) {
 		fake_world *w = f->w;
-		if (!with) { /* a second world for the control */
-			assert_int_equal(w->bad_sends + w->sends_overflow, 0);
-			fake_world_free(w);
-			f->w = w = fake_world_new(rn_test_seed());
-			assert_non_null(w);
+		if (!with) {
+			w = control_world(f);
 			w->settings.relays_max = 0;
 		}
 		relay_lab_build(w, &rl);
