@@ -415,9 +415,9 @@ static int enqueue(rn_vpn *v, peer *p, const uint8_t *pkt, size_t len)
  * has, at most once per RN_VPN_HEAT_HALF_MS (overlay/shortcut.c). */
 static void heat(rn_vpn *v, rn_time now, peer *p)
 {
-	uint32_t halves = (v->now_ms - p->heat_ms) / RN_VPN_HEAT_HALF_MS;
 	if (!v->s->shortcut_pkts)
 		return;
+	uint32_t halves = (v->now_ms - p->heat_ms) / RN_VPN_HEAT_HALF_MS;
 	if (halves) {
 		p->heat = (uint16_t)(halves >= 16 ? 0 : p->heat >> halves);
 		p->heat_ms += halves * RN_VPN_HEAT_HALF_MS;
