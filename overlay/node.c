@@ -652,8 +652,10 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 	    (m->u.hello.kind & RN_KIND_NEAR ||
 	     n->links.v[idx].flags & RN_LF_NEAR))
 		rn_near_send_neighbors(n, &n->links.v[idx]);
-	if (idx >= 0)
+	if (idx >= 0) {
 		rn_far_on_link_up(n, (uint32_t)idx);
+		rn_relay_on_up(n, (uint32_t)idx);
+	}
 }
 
 static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
@@ -725,6 +727,7 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 	if (fresh && (want_neigh || (l->flags & RN_LF_NEAR)))
 		rn_near_send_neighbors(n, l);
 	rn_far_on_link_up(n, (uint32_t)idx);
+	rn_relay_on_up(n, (uint32_t)idx);
 	/* Each bootstrap that answers carries a connect-to-me for us. */
 	if (leaf && n->state == RN_NODE_JOINING && fresh)
 		rn_near_request_ctm(n, now, 0);
@@ -1237,6 +1240,6 @@ size_t rn_node_mem_bytes(const rn_node *n)
 	       n->cap_pend * sizeof(rn_pending) + n->n_boot * sizeof(rn_ep) +
 	       (n->lost ? s->lost_peers_max * sizeof *n->lost : 0) +
 	       (n->answers ? s->ctm_answers_max * sizeof *n->answers : 0) +
-	       (n->relays ? s->relays_max * sizeof *n->relays : 0) +
+	       n->cap_relays * sizeof *n->relays +
 	       (n->shortcuts ? s->shortcuts_max * sizeof *n->shortcuts : 0);
 }

@@ -101,8 +101,9 @@ struct rn_node {
 	rn_ctm_answer *answers;   /* ctm_answers_max, allocated at the first */
 	uint8_t n_shortcuts;
 	rn_shortcut_entry *shortcuts; /* shortcuts_max, allocated at the first */
-	uint8_t n_relays;
-	rn_relay *relays;         /* relays_max, allocated at the first */
+	uint8_t n_relays, cap_relays;
+	rn_relay *relays;         /* cap_relays (up to relays_max), grown
+				   * from 1, freed when empty */
 	uint8_t join_keep;        /* probe with RN_PROBE_KEEP (relay.c) */
 
 	rn_node_stats stats;
@@ -249,6 +250,9 @@ int rn_relay_open(rn_node *n, rn_time now, uint32_t idx);
 void rn_relay_alive(rn_node *n, const rn_id *peer);
 /* Relayed link idx's ping went unanswered: try the next relay. */
 void rn_relay_next(rn_node *n, const rn_id *peer_off);
+/* Link idx is up (a HELLO or HELLO_ACK came): on a real endpoint, the
+ * peer needs no relay, and what the table kept for it goes. */
+void rn_relay_on_up(rn_node *n, uint32_t idx);
 /* Whether the link at off relays one of our relay links. */
 int rn_relay_in_use(const rn_node *n, const rn_id *off);
 /* The link to peer_off is going. */

@@ -20,7 +20,8 @@
  *
  * R forwards only between two UP links with real endpoints (no chains) and
  * keeps no state for it. The table here holds, per relay link, which
- * neighbour relays it: at most relays_max entries, allocated at the first,
+ * neighbour relays it: at most relays_max entries, grown from one and freed
+ * when empty (a link that comes up directly takes its entry with it),
  * one per link whose endpoint is virtual (an entry exists only while such
  * a link does, outside a call; or an entry with no link yet, which only
  * says that the peer lives, rn_relay_alive). A link moves to a relay when
@@ -101,6 +102,11 @@ static int has_relay_link(const rn_node *n, const rn_id *off)
 static void remove_entry(rn_node *n, rn_relay *e)
 {
 	*e = n->relays[--n->n_relays];
+	if (n->n_relays == 0) { /* most nodes, most of the time */
+		free(n->relays);
+		n->relays = NULL;
+		n->cap_relays = 0;
+	}
 }
 
 /* The entry for off, made if there is none; NULL when the table is full
@@ -111,11 +117,6 @@ static rn_relay *get(rn_node *n, const rn_id *off)
 	rn_relay *e = find(n, off);
 	if (e)
 		return e;
-	if (!n->relays && max) {
-		n->relays = calloc(max, sizeof *n->relays);
-		if (!n->relays)
-			return NULL;
-	}
 	for (uint32_t i = 0; i < n->n_relays && n->n_relays == max;)
 		if (!has_relay_link(n, &n->relays[i].peer_off))
 			remove_entry(n, &n->relays[i]);
@@ -123,6 +124,16 @@ static rn_relay *get(rn_node *n, const rn_id *off)
 			i++;
 	if (n->n_relays >= max)
 		return NULL;
+	if (n->n_relays == n->cap_relays) { /* 1, 2, 4 ... relays_max */
+		uint32_t cap = n->cap_relays ? 2u * n->cap_relays : 1u;
+		if (cap > max)
+			cap = max;
+		rn_relay *v = realloc(n->relays, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		n->relays = v;
+		n->cap_relays = (uint8_t)cap;
+	}
 	e = &n->relays[n->n_relays++];
 	memset(e, 0, sizeof *e);
 	e->peer_off = *off;
@@ -341,6 +352,15 @@ void rn_relay_next(rn_node *n, const rn_id *peer_off)
 	memset(&e->relay_off, 0, sizeof e->relay_off);
 }
 
+void rn_relay_on_up(rn_node *n, uint32_t idx)
+{
+	if (!n->n_relays || rn_relay_ep_is(rn_links_ep(&n->links, idx)))
+		return;
+	rn_relay *e = find(n, &n->links.v[idx].off);
+	if (e)
+		remove_entry(n, e);
+}
+
 int rn_relay_in_use(const rn_node *n, const rn_id *off)
 {
 	for (uint32_t i = 0; i < n->n_relays; i++)
@@ -368,4 +388,5 @@ void rn_relay_free(rn_node *n)
 	free(n->relays);
 	n->relays = NULL;
 	n->n_relays = 0;
+	n->cap_relays = 0;
 }
