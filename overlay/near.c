@@ -30,7 +30,8 @@
  *    names itself as the relay of the CTM it routes for the joiner; a node
  *    that answers such a CTM and is not linked yet routes a CTM_REPLY
  *    (its id and endpoint) to the relay, which keeps it in a small table
- *    (ctm_answers_max, oldest overwritten, 2 join_retry_ms at most) and
+ *    (ctm_answers_max, oldest overwritten, 2 join_retry_ms at most; grown
+ *    from one entry and freed when the last is taken) and
  *    hands it to the joiner in the HELLO_ACK to the joiner's next probe.
  *    The joiner then says HELLO to that node, which meanwhile keeps
  *    retransmitting its own.
@@ -361,18 +362,36 @@ void rn_near_on_ctm_reply(rn_node *n, rn_time now, const rn_id *src,
 	uint32_t now_ms = rn_ms(n, now);
 	if (s->ctm_answers_max == 0 || rn_id_cmp(src, &n->id) == 0)
 		return;
-	if (!n->answers) {
-		n->answers = calloc(s->ctm_answers_max, sizeof *n->answers);
-		if (!n->answers)
-			return;
+	/* Expired answers go; when the table is full of fresh ones, the
+	 * oldest gives way, counted. It grows 1, 2, 4 ... ctm_answers_max
+	 * (every node is some joiner's bootstrap in a large ring, and most
+	 * hold one answer at a time) and is freed when the last is taken. */
+	rn_ctm_answer *a = NULL;
+	for (uint32_t i = 0; i < n->n_answers;) {
+		if (rn_ms_due(n->answers[i].at_ms + 2 * s->join_retry_ms, now_ms))
+			n->answers[i] = n->answers[--n->n_answers];
+		else
+			i++;
 	}
-	/* A ring: the oldest answer gives way, counted if still fresh. */
-	rn_ctm_answer *a = &n->answers[n->answer_next];
-	if (n->n_answers < s->ctm_answers_max)
-		n->n_answers++;
-	else if (!rn_ms_due(a->at_ms + 2 * s->join_retry_ms, now_ms))
+	if (n->n_answers == s->ctm_answers_max) {
+		a = &n->answers[0];
+		for (uint32_t i = 1; i < n->n_answers; i++)
+			if ((int32_t)(n->answers[i].at_ms - a->at_ms) < 0)
+				a = &n->answers[i];
 		n->stats.drop_answers++;
-	n->answer_next = (uint8_t)((n->answer_next + 1u) % s->ctm_answers_max);
+	} else {
+		if (n->n_answers == n->cap_answers) {
+			uint32_t cap = n->cap_answers ? 2u * n->cap_answers : 1u;
+			if (cap > s->ctm_answers_max)
+				cap = s->ctm_answers_max;
+			rn_ctm_answer *v = realloc(n->answers, cap * sizeof *v);
+			if (!v)
+				return;
+			n->answers = v;
+			n->cap_answers = (uint8_t)cap;
+		}
+		a = &n->answers[n->n_answers++];
+	}
 	a->joiner = b->u.ctm_reply.joiner;
 	a->peer.id = *src;
 	a->peer.ep = b->u.ctm_reply.ep;
@@ -396,7 +415,9 @@ int rn_near_take_answer(rn_node *n, rn_time now, const rn_id *joiner,
 	if (!best)
 		return 0;
 	*out = best->peer;
-	best->at_ms = now_ms - 2 * s->join_retry_ms; /* taken: expired */
+	*best = n->answers[--n->n_answers]; /* taken */
+	if (n->n_answers == 0)
+		rn_near_answers_free(n);
 	return 1;
 }
 
@@ -411,7 +432,7 @@ void rn_near_answers_free(rn_node *n)
 	free(n->answers);
 	n->answers = NULL;
 	n->n_answers = 0;
-	n->answer_next = 0;
+	n->cap_answers = 0;
 }
 
 uint32_t rn_near_tick(rn_node *n, rn_time now, uint32_t now_ms)

@@ -1239,7 +1239,7 @@ size_t rn_node_mem_bytes(const rn_node *n)
 	       n->links.cap * sizeof(rn_link) +
 	       n->cap_pend * sizeof(rn_pending) + n->n_boot * sizeof(rn_ep) +
 	       (n->lost ? s->lost_peers_max * sizeof *n->lost : 0) +
-	       (n->answers ? s->ctm_answers_max * sizeof *n->answers : 0) +
+	       n->cap_answers * sizeof *n->answers +
 	       n->cap_relays * sizeof *n->relays +
 	       (n->shortcuts ? s->shortcuts_max * sizeof *n->shortcuts : 0);
 }

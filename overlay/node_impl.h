@@ -97,8 +97,9 @@ struct rn_node {
 	uint8_t rejoining;        /* rejoin_until_ms is meaningful */
 	uint8_t n_lost;
 	rn_lost_peer *lost;       /* lost_peers_max, allocated at first loss */
-	uint8_t n_answers, answer_next;
-	rn_ctm_answer *answers;   /* ctm_answers_max, allocated at the first */
+	uint8_t n_answers, cap_answers;
+	rn_ctm_answer *answers;   /* cap_answers (up to ctm_answers_max), grown
+				   * from 1, freed when the last is taken */
 	uint8_t n_shortcuts;
 	rn_shortcut_entry *shortcuts; /* shortcuts_max, allocated at the first */
 	uint8_t n_relays, cap_relays;
