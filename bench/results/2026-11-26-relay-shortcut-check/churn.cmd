@@ -1,0 +1,1 @@
+ringsim -n 10000 -s 15 -l data/latency/planetlab490_median_ms.derived.txt.gz -m 10000 --settle 60 --churn weibull:0.5:900 --churn-time 7200 --dht --dht-gets 10000 --dht-ttl 3600 --crypto none -j churn.json   (build-lto/ringsim at c7e9fdd)

@@ -1,0 +1,1 @@
+ringsim -n 10000 -s 4 -l data/latency/planetlab490_median_ms.derived.txt.gz -m 1000 --fail 0.3 --fail-wait 120 --restart --settle 60 --crypto none -j fail-restart-1e4.json   (build-lto/ringsim at 1d3e4c7)

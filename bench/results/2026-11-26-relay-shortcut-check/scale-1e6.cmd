@@ -1,0 +1,1 @@
+ringsim -n 1000000 -s 6 -l data/latency/planetlab490_median_ms.derived.txt.gz -m 1000000 --lookup-rate 100000 --join-rate 20000 --bootstrap 0 --settle 60 --crypto none -j OUT.json   (binary: build-lto/ringsim at a9de8a6, Release, -flto -march=native; under /usr/bin/time -v)
