@@ -171,22 +171,29 @@ int rn_far_link_needed(const rn_node *n, uint32_t idx)
 	return (l->flags & RN_LF_FAR_OUT) != 0;
 }
 
-static void send_far_ctm(rn_node *n, rn_time now, const rn_id *dst,
-			 uint32_t token)
+int rn_far_send_ctm(rn_node *n, rn_time now, const rn_id *dst,
+		    uint32_t token, uint8_t mode, unsigned flags)
 {
 	uint8_t body[128];
 	size_t len;
 	rn_body b;
+	memset(&b, 0, sizeof b);
 	b.type = RN_BODY_CTM;
 	b.u.ctm.purpose = RN_CTM_FAR;
 	b.u.ctm.token = token;
 	b.u.ctm.n_eps = 1;
 	b.u.ctm.eps[0] = n->own_ep;
-	b.u.ctm.has_relay = 0;
-	if (rn_body_encode(&b, body, sizeof body, &len) == 0)
-		rn_route_send(n, now, dst,
-			      RN_ROUTE_CLOSEST | RN_ROUTE_EXCLUDE_SRC, body,
-			      len, -1, RN_ROUTE_F_MAINT | RN_ROUTE_F_NOACK);
+	int rc = rn_body_encode(&b, body, sizeof body, &len);
+	return rc ? rc
+		  : rn_route_send(n, now, dst, mode | RN_ROUTE_EXCLUDE_SRC,
+				  body, len, -1, RN_ROUTE_F_MAINT | flags);
+}
+
+/* A far request: to the node closest to dst, unacknowledged. */
+static void send_far_ctm(rn_node *n, rn_time now, const rn_id *dst,
+			 uint32_t token)
+{
+	rn_far_send_ctm(n, now, dst, token, RN_ROUTE_CLOSEST, RN_ROUTE_F_NOACK);
 }
 
 /* Drops the far role of links whose interval is served by another link:

@@ -381,14 +381,13 @@ void rn_near_on_ctm_reply(rn_node *n, rn_time now, const rn_id *src,
 		n->stats.drop_answers++;
 	} else {
 		if (n->n_answers == n->cap_answers) {
-			uint32_t cap = n->cap_answers ? 2u * n->cap_answers : 1u;
-			if (cap > s->ctm_answers_max)
-				cap = s->ctm_answers_max;
-			rn_ctm_answer *v = realloc(n->answers, cap * sizeof *v);
+			rn_ctm_answer *v = rn_table_grow(n->answers,
+							 &n->cap_answers,
+							 s->ctm_answers_max,
+							 sizeof *v);
 			if (!v)
 				return;
 			n->answers = v;
-			n->cap_answers = (uint8_t)cap;
 		}
 		a = &n->answers[n->n_answers++];
 	}

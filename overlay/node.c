@@ -1232,6 +1232,17 @@ void rn_node_rehello(rn_node *n, rn_time now, uint32_t idx)
 		   (uint8_t)(l->kind_out & ~RN_KIND_FAR_REPLY), l->token, 0);
 }
 
+void *rn_table_grow(void *v, uint8_t *cap, uint32_t max, size_t elem)
+{
+	uint32_t c = *cap ? 2u * *cap : 1u;
+	if (c > max)
+		c = max;
+	void *nv = realloc(v, c * elem);
+	if (nv)
+		*cap = (uint8_t)c;
+	return nv;
+}
+
 size_t rn_node_mem_bytes(const rn_node *n)
 {
 	const rn_settings *s = n->sh->settings;

@@ -260,12 +260,22 @@ int rn_relay_in_use(const rn_node *n, const rn_id *off);
 void rn_relay_on_drop(rn_node *n, const rn_id *peer_off);
 void rn_relay_free(rn_node *n);
 
+/* node.c: a node's small tables (CTM answers, relays) grow 1, 2, 4 ...
+ * max entries, from none: most nodes hold none or one. Doubles *cap (to
+ * max at most) and returns v reallocated, or NULL (v and *cap unchanged,
+ * still valid). */
+void *rn_table_grow(void *v, uint8_t *cap, uint32_t max, size_t elem);
+
 /* shortcut.c */
 int rn_shortcut_wanted(const rn_node *n, const rn_id *off);
 uint32_t rn_shortcut_tick(rn_node *n, rn_time now, uint32_t now_ms);
 void rn_shortcut_free(rn_node *n);
 
 /* far.c */
+/* Routes a CTM FAR with this token to dst (mode RN_ROUTE_CLOSEST or
+ * RN_ROUTE_EXACT, EXCLUDE_SRC added; flags beside RN_ROUTE_F_MAINT). */
+int rn_far_send_ctm(rn_node *n, rn_time now, const rn_id *dst,
+		    uint32_t token, uint8_t mode, unsigned flags);
 #define RN_FAR_HINT_MSGS_MAX 3 /* FAR_HINTS datagrams sent to one newcomer */
 uint32_t rn_far_tick(rn_node *n, rn_time now, uint32_t now_ms);
 void rn_far_send_hints(rn_node *n, const rn_link *to);

@@ -124,15 +124,12 @@ static rn_relay *get(rn_node *n, const rn_id *off)
 			i++;
 	if (n->n_relays >= max)
 		return NULL;
-	if (n->n_relays == n->cap_relays) { /* 1, 2, 4 ... relays_max */
-		uint32_t cap = n->cap_relays ? 2u * n->cap_relays : 1u;
-		if (cap > max)
-			cap = max;
-		rn_relay *v = realloc(n->relays, cap * sizeof *v);
+	if (n->n_relays == n->cap_relays) {
+		rn_relay *v = rn_table_grow(n->relays, &n->cap_relays, max,
+					    sizeof *v);
 		if (!v)
 			return NULL;
 		n->relays = v;
-		n->cap_relays = (uint8_t)cap;
 	}
 	e = &n->relays[n->n_relays++];
 	memset(e, 0, sizeof *e);

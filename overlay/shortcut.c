@@ -60,23 +60,6 @@ int rn_shortcut_wanted(const rn_node *n, const rn_id *off)
 	return entry_find(n, off) >= 0;
 }
 
-static void send_ask(rn_node *n, rn_time now, const rn_id *peer)
-{
-	rn_body b;
-	uint8_t body[128];
-	size_t len;
-	memset(&b, 0, sizeof b);
-	b.type = RN_BODY_CTM;
-	b.u.ctm.purpose = RN_CTM_FAR;
-	b.u.ctm.token = RN_SHORTCUT_TOKEN;
-	b.u.ctm.n_eps = 1;
-	b.u.ctm.eps[0] = n->own_ep;
-	if (rn_body_encode(&b, body, sizeof body, &len) == 0 &&
-	    rn_route_send(n, now, peer, RN_ROUTE_EXACT | RN_ROUTE_EXCLUDE_SRC,
-			  body, len, -1, RN_ROUTE_F_MAINT) == 0)
-		n->stats.shortcuts_asked++;
-}
-
 int rn_node_shortcut(rn_node *n, rn_time now, const rn_id *peer)
 {
 	const rn_settings *s = n->sh->settings;
@@ -117,7 +100,10 @@ int rn_node_shortcut(rn_node *n, rn_time now, const rn_id *peer)
 	e->until_ms = now_ms + s->shortcut_idle_ms;
 	if (!l && rn_ms_due(e->asked_ms + s->shortcut_ask_ms, now_ms)) {
 		e->asked_ms = now_ms;
-		send_ask(n, now, peer);
+		/* exact, acked: only the peer itself may answer */
+		if (rn_far_send_ctm(n, now, peer, RN_SHORTCUT_TOKEN,
+				    RN_ROUTE_EXACT, 0) == 0)
+			n->stats.shortcuts_asked++;
 	}
 	rn_node_want_deadline(n, now, e->until_ms);
 	return 0;
