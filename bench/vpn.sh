@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Issue 5: ringnet's tunnel against raw veth and the peer VPNs, side by side.
 #
-#   bench/vpn.sh [--only raw,ringnet,tinc,nebula,fastd,yggdrasil] [--time S]
+#   bench/vpn.sh [--only raw,floor,ringnet,tinc,nebula,fastd,yggdrasil] [--time S]
 #                [--reps N] [--pings N] [--ping-interval S] [--build DIR]
 #                [--wait S] [--tag WORD] [--out STEM] [--note TEXT] [--keep]
 #                [--ringnet-tun 'KEY = VALUE']...
 #
-#   --only LIST   the VPNs, measured in this order (default: all six)
+#   --only LIST   the VPNs, measured in this order (default: all seven). floor is
+#                 bench/tun_floor: TUN <-> UDP, no crypto, the userspace floor
 #   --time S      iperf3 -t, seconds (10); --reps N: repetitions (3)
 #   --pings N     pings (100), one every --ping-interval S (0.01)
 #   --build DIR   ringnetd and ringnet from DIR (default build/, Release)
@@ -61,7 +62,7 @@ for a in "$@"; do
 	[[ $a =~ ^[A-Za-z0-9_./,:=+-]+$ ]] && CMDLINE+=" $a" || CMDLINE+=" $(printf '%q' "$a")"
 done
 
-ALL_VPNS=raw,ringnet,tinc,nebula,fastd,yggdrasil
+ALL_VPNS=raw,floor,ringnet,tinc,nebula,fastd,yggdrasil
 ONLY=$ALL_VPNS
 TIME_S=10
 REPS=3

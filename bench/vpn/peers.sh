@@ -15,7 +15,7 @@
 # shared/docs/peer-bench.md: the cipher, the MTU and the socket buffers are
 # the ones each package uses out of the box. Overlay subnets: ringnet
 # 10.77.0.0/16 (its TUN prefix), tinc 10.202.0.0/24, nebula 10.203.0.0/24,
-# fastd 10.204.0.0/24, yggdrasil its own 200::/7 address.
+# fastd 10.204.0.0/24, floor 10.205.0.0/24, yggdrasil its own 200::/7 address.
 
 # start_daemon NS NAME CMD...: runs CMD in NS in the background.
 start_daemon()
@@ -82,6 +82,24 @@ vpn_up_ringnet()
 	done
 	start_a_then_b udp 7400 ringnet "$rnd" -c "$d/ringnet-a.conf" -- "$rnd" -c "$d/ringnet-b.conf"
 	VPN_ADDR_A=10.77.0.1 VPN_ADDR_B=10.77.0.2 VPN_IF_A=rn0
+}
+
+# ---- floor: bench/tun_floor, TUN <-> UDP and nothing else --------------------------
+# Not a VPN (no crypto, no header): the RTT and throughput floor of any
+# userspace TUN design on this machine, for reading the other rows.
+vpn_up_floor()
+{
+	local n tf=$BUILD/tun_floor
+	[ -x "$tf" ] || fail "no tun_floor in $BUILD" || return 1
+	for n in a b; do
+		ip -n "$(ns_of $n)" tuntap add dev fl0 mode tun &&
+			ip -n "$(ns_of $n)" link set fl0 mtu 1420 up &&
+			ip -n "$(ns_of $n)" addr add 10.205.0.$([ $n = a ] && echo 1 || echo 2)/24 dev fl0 ||
+			fail "ip tuntap add fl0 in $(ns_of $n)" || return 1
+	done
+	start_daemon "$NA" floor-a "$tf" --tun fl0 --listen $UA:7405 --peer $UB:7405
+	start_daemon "$NB" floor-b "$tf" --tun fl0 --listen $UB:7405 --peer $UA:7405
+	VPN_ADDR_A=10.205.0.1 VPN_ADDR_B=10.205.0.2 VPN_IF_A=fl0
 }
 
 # ---- tinc 1.0: router mode, RSA keys, b connects to a --------------------------------
