@@ -109,6 +109,10 @@ static void after_job(uv_work_t *w, int status)
 	if (!ok)
 		rn_log_limited(&d->dht->lg, now, RN_LOG_INFO,
 		               "portmap: no mapping (%s)", j->why);
+	if (ok && j->permanent && changed)
+		rn_uvenv_log(&d->env, RN_LOG_INFO,
+		             "portmap: the gateway keeps only permanent "
+		             "mappings; this one is removed at stop");
 	if (changed && !x->stopping)
 		on_change(d);
 	if (x->stopping) {
@@ -149,6 +153,7 @@ static void arm(rn_daemon *d)
 	x->job.method = x->pm.method;
 	x->job.methods = x->pm.s.methods;
 	x->job.port = x->pm.port;
+	x->job.ext_port = x->pm.method ? x->pm.ext.port : 0;
 	x->job.lifetime_s = x->pm.s.lifetime_s;
 	x->work.data = d;
 	if (uv_queue_work(&d->loop, &x->work, run_job, after_job) == 0)

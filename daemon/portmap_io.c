@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
 
@@ -16,6 +17,7 @@
 
 #define NATPMP_TRIES_MAX   3    /* 250 + 500 + 1000 ms (RFC 6886 timers) */
 #define UPNP_DISCOVER_MS   1500 /* SSDP answers wait */
+#define UPNP_PORT_TRIES_MAX 8   /* external ports tried after a conflict */
 
 /* One request/answer of NAT-PMP, after its send: waits through libnatpmp's
  * retries, at most NATPMP_TRIES_MAX of them. */
@@ -65,7 +67,8 @@ static int natpmp_run(rn_portmap_job *j)
 		addr = ntohl(r.pnu.publicaddress.addr.s_addr);
 	}
 	rc = sendnewportmappingrequest(&n, NATPMP_PROTOCOL_UDP, j->port,
-	                               j->port, j->unmap ? 0 : j->lifetime_s);
+	                               j->ext_port ? j->ext_port : j->port,
+	                               j->unmap ? 0 : j->lifetime_s);
 	if (rc >= 0)
 		rc = natpmp_wait(&n, &r);
 	closenatpmp(&n);
@@ -81,6 +84,67 @@ static int natpmp_run(rn_portmap_job *j)
 	return 0;
 }
 
+/* UPnP error codes handled (UPnP IGD:1 WANIPConnection, section 2.4.16) */
+#define UPNP_ERR_INVALID_ACTION 401 /* an IGD:1 asked for AddAnyPortMapping */
+#define UPNP_ERR_CONFLICT       718 /* the port is mapped to another client */
+#define UPNP_ERR_ONLY_PERMANENT 725 /* the IGD keeps only leases of 0 */
+
+/* AddPortMapping ext -> lan:port for life_s; on 725 once more with lease
+ * 0 (permanent: the daemon's stop removes it, renewals re-add it). */
+static int upnp_add(const struct UPNPUrls *u, const struct IGDdatas *d,
+                    const char *lan, uint16_t ext, uint16_t port,
+                    uint32_t life_s, int *permanent)
+{
+	char e[8], p[8], life[12];
+	snprintf(e, sizeof e, "%u", ext);
+	snprintf(p, sizeof p, "%u", port);
+	snprintf(life, sizeof life, "%u", *permanent ? 0u : life_s);
+	int rc = UPNP_AddPortMapping(u->controlURL, d->first.servicetype, e, p,
+	                             lan, "ringnet", "UDP", NULL, life);
+	if (rc == UPNP_ERR_ONLY_PERMANENT && !*permanent) {
+		*permanent = 1;
+		rc = UPNP_AddPortMapping(u->controlURL, d->first.servicetype, e,
+		                         p, lan, "ringnet", "UDP", NULL, "0");
+	}
+	return rc;
+}
+
+/* Maps want -> lan:port. When want is another client's (718: a second
+ * member behind the same router, on the same port), the IGD picks one
+ * (AddAnyPortMapping, IGD:2), or an IGD:1 gets want+1 ...
+ * want+UPNP_PORT_TRIES_MAX in turn. *ext: the external port mapped. */
+static int upnp_map(const struct UPNPUrls *u, const struct IGDdatas *d,
+                    const char *lan, uint16_t want, uint16_t port,
+                    uint32_t life_s, uint16_t *ext, int *permanent)
+{
+	int rc = upnp_add(u, d, lan, want, port, life_s, permanent);
+	*ext = want;
+	if (rc != UPNP_ERR_CONFLICT)
+		return rc;
+	char e[8], p[8], life[12], got[8] = "";
+	snprintf(e, sizeof e, "%u", want);
+	snprintf(p, sizeof p, "%u", port);
+	snprintf(life, sizeof life, "%u", *permanent ? 0u : life_s);
+	int any = UPNP_AddAnyPortMapping(u->controlURL, d->first.servicetype,
+	                                 e, p, lan, "ringnet", "UDP", NULL,
+	                                 life, got);
+	if (any == UPNPCOMMAND_SUCCESS) {
+		unsigned long v = strtoul(got, NULL, 10);
+		if (v >= 1 && v <= 65535) {
+			*ext = (uint16_t)v;
+			return any;
+		}
+	}
+	for (unsigned i = 1; i <= UPNP_PORT_TRIES_MAX && rc == UPNP_ERR_CONFLICT;
+	     i++) {
+		if (want + i > 65535u)
+			break;
+		*ext = (uint16_t)(want + i);
+		rc = upnp_add(u, d, lan, *ext, port, life_s, permanent);
+	}
+	return rc;
+}
+
 static int upnp_run(rn_portmap_job *j)
 {
 	int err = 0;
@@ -89,7 +153,9 @@ static int upnp_run(rn_portmap_job *j)
 	                 &err);
 	struct UPNPUrls urls;
 	struct IGDdatas data;
-	char lan[64] = "", ext[40] = "", port[8], life[12];
+	char lan[64] = "", ext[40] = "";
+	uint16_t want = j->ext_port ? j->ext_port : j->port, got = want;
+	int permanent = 0;
 	if (!devs) {
 		snprintf(j->why, sizeof j->why, "UPnP: no IGD answered");
 		return -1;
@@ -103,27 +169,27 @@ static int upnp_run(rn_portmap_job *j)
 		         igd);
 		return -1;
 	}
-	snprintf(port, sizeof port, "%u", j->port);
-	snprintf(life, sizeof life, "%u", j->lifetime_s);
 	int rc;
 	if (j->unmap) {
+		char e[8];
+		snprintf(e, sizeof e, "%u", want);
 		rc = UPNP_DeletePortMapping(urls.controlURL,
-		                            data.first.servicetype, port, "UDP",
+		                            data.first.servicetype, e, "UDP",
 		                            NULL);
 	} else {
 		rc = UPNP_GetExternalIPAddress(urls.controlURL,
 		                               data.first.servicetype, ext);
 		if (rc == UPNPCOMMAND_SUCCESS)
-			rc = UPNP_AddPortMapping(urls.controlURL,
-			                         data.first.servicetype, port,
-			                         port, lan, "ringnet", "UDP",
-			                         NULL, life);
+			rc = upnp_map(&urls, &data, lan, want, j->port,
+			              j->lifetime_s, &got, &permanent);
 	}
 	FreeUPNPUrls(&urls);
 	struct in_addr a;
 	if (rc != UPNPCOMMAND_SUCCESS) {
-		snprintf(j->why, sizeof j->why, "UPnP: %s (%d)", strupnperror(rc),
-		         rc);
+		snprintf(j->why, sizeof j->why, "UPnP: %s (%d)%s",
+		         strupnperror(rc), rc,
+		         rc == UPNP_ERR_CONFLICT ? ": every port tried is "
+		                                   "another client's" : "");
 		return -1;
 	}
 	if (!j->unmap) {
@@ -132,8 +198,9 @@ static int upnp_run(rn_portmap_job *j)
 			         "UPnP: the IGD gave no external address");
 			return -1;
 		}
-		rn_ep_from_ipv4(&j->ext, ntohl(a.s_addr), j->port);
+		rn_ep_from_ipv4(&j->ext, ntohl(a.s_addr), got);
 		j->lifetime_s_granted = j->lifetime_s;
+		j->permanent = permanent;
 	}
 	return 0;
 }

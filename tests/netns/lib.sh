@@ -18,8 +18,11 @@
 # a UPnP or NAT-PMP mapping gives), full-remap (a full cone that maps the
 # port to 20000+k), symmetric (masquerade random) and upnp (a cone whose
 # router runs miniupnpd, a real UPnP IGD and NAT-PMP gateway, so that the
-# member maps its own port: [nat] portmap). Every router also
+# member maps its own port: [nat] portmap); upnp-only is the same with
+# UPnP alone, as most home routers have it. Every router also
 # drops new packets from the internet to itself, as a home router does.
+# A router's LAN is a bridge (lan): nl_behind puts more members on it
+# (192.168.k.3, .4 ...), two machines at one home.
 # The overlay joins members that are public, behind a full cone or behind
 # a cone (hole punching through the overlay, docs/protocol.md section
 # 7.8), or behind a symmetric NAT: what no punch can open (symmetric
@@ -77,6 +80,9 @@ declare -A NL_PID=()       # name -> pid of its running ringnetd
 declare -A NL_ADDR=()      # name -> its own underlay address
 declare -A NL_NAT=()       # name -> the kind of NAT it is behind
 declare -A NL_WAN=()       # name -> its address on the internet (its router's)
+declare -A NL_EXT=()       # name -> its port mapping, WAN:PORT (nl_check_portmaps)
+declare -A NL_GWK=()       # router -> its k (LAN 192.168.k.0/24)
+declare -A NL_LANS=()      # router -> how many members its LAN has
 declare -A NL_VIP=()       # name -> virtual IPv4 address (its certificate)
 declare -A NL_GROUP=()     # name -> group.pub path, relative to RN_DIR
 NL_NPUB=0
@@ -233,20 +239,17 @@ nl_nat()
 		snat="oifname \"wan\" ip saddr $lan udp sport $NL_PORT snat to $wan:$((20000 + k))"
 		;;
 	symmetric) random=" random" ;;
-	upnp) ;; # a cone, and miniupnpd maps what members ask (nl_upnp_gateway)
+	upnp | upnp-only) ;; # a cone; miniupnpd maps what members ask
 	*) rn_fail "nl_nat: unknown NAT kind '$kind'" ;;
 	esac
 	nl_ns "$gw"
 	nl_wire "$gw" wan "$wan/24"
-	nl_ns "$name"
-	ip -n "$NL_P$gw" link add lan type veth peer name eth0 netns "$NL_P$name" ||
-		rn_fail "cannot wire $name to its router"
+	ip -n "$NL_P$gw" link add lan type bridge || rn_fail "LAN bridge of $gw"
 	ip -n "$NL_P$gw" addr add "192.168.$k.1/24" dev lan || rn_fail "LAN of $gw"
 	nl_up "$NL_P$gw" lan
-	ip -n "$NL_P$name" addr add "$lan/24" dev eth0 || rn_fail "address of $name"
-	nl_up "$NL_P$name" eth0
-	ip -n "$NL_P$name" route add default via "192.168.$k.1" ||
-		rn_fail "default route of $name"
+	NL_GWK[$gw]=$k
+	NL_LANS[$gw]=0
+	nl_lan_member "$name" "$gw"
 	nl_sh "$gw" sysctl -qw net.ipv4.ip_forward=1 || rn_fail "ip_forward in $gw"
 	nl_sh "$gw" nft -f - <<EOF || rn_fail "nftables NAT in $gw"
 table ip nat {
@@ -272,10 +275,44 @@ table inet fw {
 	}
 }
 EOF
-	[ "$kind" != upnp ] || nl_upnp_gateway "$gw" "$wan" "$k"
-	NL_ADDR[$name]=$lan
+	case $kind in
+	upnp) nl_upnp_gateway "$gw" "$wan" "$k" yes ;;
+	upnp-only) nl_upnp_gateway "$gw" "$wan" "$k" no ;;
+	esac
 	NL_WAN[$name]=$wan
 	NL_NAT[$name]=$kind
+	nl_member "$name" "$vip"
+}
+
+# nl_lan_member NAME GW: namespace P-NAME wired to GW's LAN bridge, at
+# 192.168.k.(2 + the members already there), default route via GW.
+nl_lan_member()
+{
+	local name=$1 gw=$2 k=${NL_GWK[$2]} n addr
+	n=$((NL_LANS[$gw] + 1))
+	NL_LANS[$gw]=$n
+	addr=192.168.$k.$((1 + n))
+	nl_ns "$name"
+	ip -n "$NL_P$gw" link add "lan$n" type veth peer name eth0 netns "$NL_P$name" ||
+		rn_fail "cannot wire $name to its router"
+	ip -n "$NL_P$gw" link set "lan$n" master lan || rn_fail "lan$n of $gw"
+	nl_up "$NL_P$gw" "lan$n"
+	ip -n "$NL_P$name" addr add "$addr/24" dev eth0 || rn_fail "address of $name"
+	nl_up "$NL_P$name" eth0
+	ip -n "$NL_P$name" route add default via "192.168.$k.1" ||
+		rn_fail "default route of $name"
+	NL_ADDR[$name]=$addr
+}
+
+# nl_behind NAME VIP OTHER: member NAME on the LAN of OTHER's router (made
+# by nl_nat), so behind the same NAT and the same gateway.
+nl_behind()
+{
+	local name=$1 vip=$2 gw=${3}gw
+	[ -n "${NL_GWK[$gw]:-}" ] || rn_fail "nl_behind: $3 has no router"
+	nl_lan_member "$name" "$gw"
+	NL_WAN[$name]=${NL_WAN[$3]}
+	NL_NAT[$name]=${NL_NAT[$3]}
 	nl_member "$name" "$vip"
 }
 
@@ -675,14 +712,15 @@ else:
 ' "$field" || rn_fail "no $field in /proc/net/$file of $name"
 }
 
-# nl_upnp_gateway GW WAN K: miniupnpd in router GW (WAN address WAN, LAN
-# 192.168.K.0/24), NAT-PMP and UPnP IGD on its LAN side, with the nftables
+# nl_upnp_gateway GW WAN K NATPMP: miniupnpd in router GW (WAN address
+# WAN, LAN 192.168.K.0/24), UPnP IGD and (NATPMP yes) NAT-PMP on its LAN
+# side, with the nftables
 # chains its backend fills (the recipe of the lab notes). miniupnpd refuses
 # a reserved WAN address; 100.128.0.0/24 is not one, and exists only in
 # the lab. It runs in GW's namespace, so nl_cleanup kills it.
 nl_upnp_gateway()
 {
-	local gw=$1 wan=$2 k=$3 conf=$RN_DIR/$1.miniupnpd.conf
+	local gw=$1 wan=$2 k=$3 natpmp=$4 conf=$RN_DIR/$1.miniupnpd.conf
 	command -v miniupnpd >/dev/null ||
 		rn_fail "miniupnpd is missing (./dev.sh test installs miniupnpd-nftables)"
 	nl_sh "$gw" nft -f - <<EOF || rn_fail "miniupnpd's chains in $gw"
@@ -712,7 +750,7 @@ ext_ifname=wan
 ext_ip=$wan
 listening_ip=lan
 port=5000
-enable_natpmp=yes
+enable_natpmp=$natpmp
 enable_upnp=yes
 secure_mode=yes
 system_uptime=yes
@@ -727,23 +765,32 @@ EOF
 	disown # nl_cleanup kills it with the namespace; no job notice
 }
 
-# nl_check_portmaps NAME...: each member behind a upnp router holds a port
-# mapping of its gateway, WAN:NL_PORT (ringnetd's [nat] portmap), within
-# 15 s; logs the method. Members behind other kinds are skipped.
+# nl_check_portmaps NAME...: each member behind a upnp or upnp-only
+# router holds a port mapping of its gateway, WAN:PORT, within 15 s, by
+# UPnP behind upnp-only; members behind one router hold different ports.
+# Sets NL_EXT[NAME]; logs the method. Members behind other kinds are
+# skipped.
 nl_check_portmaps()
 {
-	local name t0 ext method
+	local name t0 ext method other
 	t0=$(date +%s.%N)
 	for name in "$@"; do
-		[ "${NL_NAT[$name]:-}" = upnp ] || continue
+		case ${NL_NAT[$name]:-} in upnp | upnp-only) ;; *) continue ;; esac
 		while :; do
 			ext=$(rn_json "$name" status portmap.external) || ext=
-			[ "$ext" = "${NL_WAN[$name]}:$NL_PORT" ] && break
+			[ "${ext%:*}" = "${NL_WAN[$name]}" ] && break
 			nl_deadline_left "$t0" 15 ||
 				rn_fail "$name has no port mapping of its gateway after 15 s (portmap: $(rn_json "$name" status portmap))"
 			sleep 0.2
 		done
 		method=$(rn_json "$name" status portmap.method)
+		[ "${NL_NAT[$name]}" = upnp ] || [ "$method" = upnp ] ||
+			rn_fail "$name is mapped by $method behind a UPnP-only router"
+		for other in "${!NL_EXT[@]}"; do
+			[ "${NL_EXT[$other]}" != "$ext" ] ||
+				rn_fail "$name and $other both claim the mapping $ext"
+		done
+		NL_EXT[$name]=$ext
 		rn_log "$name: its gateway maps $ext to it ($method, miniupnpd)"
 	done
 }
