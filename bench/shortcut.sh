@@ -90,7 +90,7 @@ for name, d in (("over the ring (shortcut = 0)", r), ("over the shortcut", s)):
     print(f"| {name} | {d['pair']} | {d['hops']} | **{d['gm']:.3f}** ({runs}) | {f(d['ping_median_ms'])} | {f(d['ping_p99_ms'])} |")
 print(f"| shortcut / ring | | | {s['gm'] / r['gm']:.2f} | {float(s['ping_median_ms']) / float(r['ping_median_ms']):.2f} | |\n")
 print(f"- The first stream's shortcut was up {s['up_s']} s after iperf3 started.")
-sweep = ", ".join(f"{a.split(':')[0]}/s: {a.split(':')[1]}" for a in s["sweep"].split())
+sweep = s["sweep"]
 print(f"- Threshold (`shortcut = 64`, heat halved every second), pair {s['sweep_pair']}: shortcuts asked "
       f"after 5 s of pings at {sweep}; the lowest rate that made one: {s['threshold']} per second.")
 PY

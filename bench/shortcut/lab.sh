@@ -149,11 +149,21 @@ if [ "$MODE" = shortcut ]; then
 		asked0=$(rn_status "$X" stats.shortcuts_asked) || exit 1
 		pings "$OUT/threshold-$rate.txt" $((rate * 5)) "$(python3 -c "print(1 / $rate)")"
 		asked=$(($(rn_status "$X" stats.shortcuts_asked) - asked0))
-		SWEEP+="$rate:$asked "
+		SWEEP+="${SWEEP:+, }$rate/s: $asked"
 		rn_log "pings at $rate/s for 5 s: X asked for a shortcut $asked time(s)"
-		if [ "$asked" -gt 0 ]; then
-			[ "$THRESHOLD" = none ] && THRESHOLD=$rate
-			wait_unlinked 90
+		[ "$asked" -gt 0 ] && [ "$THRESHOLD" = none ] && THRESHOLD=$rate
+		# the next rate needs the pair unlinked again: the shortcut
+		# closes 30 s after the last wish (+ trimming); a link the ring
+		# took for itself meanwhile ends the sweep
+		t0=$(date +%s.%N)
+		while k=$(link_kind "$X" "$Y") && [ "${k%/*}" = shortcut ] || [ "$(link_kind "$Y" "$X")" = link/up ]; do
+			nl_deadline_left "$t0" 90 || rn_fail "the shortcut $X -> $Y still stands 90 s after the pings"
+			sleep 1
+		done
+		if [ "$(link_kind "$X" "$Y")" != none ] || [ "$(link_kind "$Y" "$X")" != none ]; then
+			SWEEP+=" (then $X -> $Y became a link of the ring's, $(link_kind "$X" "$Y"): the sweep ended)"
+			rn_log "$X -> $Y is now $(link_kind "$X" "$Y"): the sweep ends"
+			break
 		fi
 	done
 	SWEEP_PAIR="$X $Y"
