@@ -132,6 +132,8 @@ static json_t *stats_json(const rn_node_stats *s)
 	FIELD(o, s, relay_links);
 	FIELD(o, s, relay_fwd);
 	FIELD(o, s, relay_drop);
+	FIELD(o, s, relay_direct_tries);
+	FIELD(o, s, relay_direct_ok);
 	return o;
 }
 
@@ -218,17 +220,22 @@ static const char *link_kind(const rn_link_info *l)
 	return "link";
 }
 
-/* name and vip come from the peer's certificate, once its session is up. */
+/* name and vip come from the peer's certificate, once its session is up.
+ * Bytes: the driver's count for the link's endpoint; a relay link's
+ * virtual endpoint never reaches the driver, and the node counts its
+ * datagrams itself. */
 static json_t *peer_json(const rn_daemon *d, const rn_link_info *l)
 {
 	const rn_uvenv_peer *p = rn_uvenv_peer_find(&d->env, &l->ep);
+	uint64_t tx = p ? p->tx_bytes : l->relay_tx_bytes;
+	uint64_t rx = p ? p->rx_bytes : l->relay_rx_bytes;
 	return json_pack("{s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:I,s:o,s:o}", "id",
 	                 rn_daemon_query_id(&l->id), "kind", link_kind(l),
 	                 "state", l->up ? "up" : "pending", "endpoint",
 	                 json_ep(&l->ep), "rtt_ms",
 	                 l->up ? json_integer(l->rtt_ms) : json_null(),
-	                 "tx_bytes", json_u64(p ? p->tx_bytes : 0), "rx_bytes",
-	                 json_u64(p ? p->rx_bytes : 0), "age_s",
+	                 "tx_bytes", json_u64(tx), "rx_bytes", json_u64(rx),
+	                 "age_s",
 	                 (json_int_t)(l->age_ms / 1000u), "name",
 	                 l->name[0] ? json_string(l->name) : json_null(), "vip",
 	                 json_vip(l->vip, l->vip_len));

@@ -332,8 +332,10 @@ void rn_near_on_ctm(rn_node *n, rn_time now, const rn_id *src,
 		rn_node_link_open(n, now, &off, &b->u.ctm.eps[0],
 				  RN_KIND_FAR_REPLY, b->u.ctm.token);
 		break;
-	default: /* PUNCH: the sender wants the link, we open the NAT */
-		rn_node_link_open(n, now, &off, &b->u.ctm.eps[0], 0, 0);
+	default: /* PUNCH: the sender wants the link, we open the NAT; on a
+		  * relay link, it tries the direct path again (relay.c) */
+		if (!rn_relay_on_punch(n, now, &off, &b->u.ctm.eps[0]))
+			rn_node_link_open(n, now, &off, &b->u.ctm.eps[0], 0, 0);
 		break;
 	}
 }

@@ -152,11 +152,23 @@ void rn_node_on_ip(rn_node *n, rn_time now, const rn_ep *from,
 		   const uint8_t *pkt, size_t len)
 {
 	int li = rn_links_find_ep(&n->links, from);
+	int moved = 0;
+	if (li < 0 && rn_relay_ep_is(from)) {
+		/* in flight on the relay of a link that has moved to its
+		 * direct path since: the link's, but no sign of that path */
+		rn_id off;
+		rn_id_sub(&off, peer, &n->id);
+		li = rn_links_find(&n->links, &off);
+		moved = li >= 0 && rn_relay_moved(n, from) == li;
+		if (!moved)
+			li = -1;
+	}
 	if (li < 0 || n->links.v[li].state != RN_LINK_UP) {
 		n->stats.drop_unknown++;
 		return;
 	}
-	touch(&n->links.v[li], rn_ms(n, now));
+	if (!moved)
+		touch(&n->links.v[li], rn_ms(n, now));
 	if (!n->upper || !n->upper->on_ip) {
 		n->stats.drop_decode++;
 		return;
@@ -600,6 +612,11 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 	drop_other_at_ep(n, now, from, &off);
 	idx = rn_links_find(&n->links, &off);
 	int fresh = 0;
+	rn_ep old; /* the link's endpoint before this HELLO (relay.c) */
+	if (idx >= 0)
+		old = *rn_links_ep(&n->links, (uint32_t)idx);
+	else
+		memset(&old, 0, sizeof old);
 	if (idx < 0) {
 		idx = rn_links_insert(&n->links, &off);
 		if (idx == RN_ERR_FULL && evict_one(n, now) == 0)
@@ -654,7 +671,8 @@ static void on_hello(rn_node *n, rn_time now, const rn_ep *from,
 		rn_near_send_neighbors(n, &n->links.v[idx]);
 	if (idx >= 0) {
 		rn_far_on_link_up(n, (uint32_t)idx);
-		rn_relay_on_up(n, (uint32_t)idx);
+		rn_relay_on_up(n, (uint32_t)idx,
+			       rn_ep_is_zero(&old) ? NULL : &old);
 	}
 }
 
@@ -699,6 +717,11 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 		l->kind_out = RN_KIND_LEAF;
 		l->flags = RN_LF_LEAF;
 	}
+	rn_ep old; /* the link's endpoint before this ACK (relay.c) */
+	if (n->links.eph[idx])
+		old = *rn_links_ep(&n->links, (uint32_t)idx);
+	else
+		memset(&old, 0, sizeof old);
 	if (rn_links_set_ep(&n->links, (uint32_t)idx, from)) {
 		n->stats.drop_full++; /* endpoint table full */
 		if (n->links.eph[idx] == 0)
@@ -727,7 +750,7 @@ static void on_hello_ack(rn_node *n, rn_time now, const rn_ep *from,
 	if (fresh && (want_neigh || (l->flags & RN_LF_NEAR)))
 		rn_near_send_neighbors(n, l);
 	rn_far_on_link_up(n, (uint32_t)idx);
-	rn_relay_on_up(n, (uint32_t)idx);
+	rn_relay_on_up(n, (uint32_t)idx, rn_ep_is_zero(&old) ? NULL : &old);
 	/* Each bootstrap that answers carries a connect-to-me for us. */
 	if (leaf && n->state == RN_NODE_JOINING && fresh)
 		rn_near_request_ctm(n, now, 0);
@@ -781,6 +804,15 @@ void rn_node_recv(rn_node *n, rn_time now, const rn_ep *from,
 		rn_node_dispatch(n, now, from, buf, len, RN_VIA_PLAIN);
 }
 
+/* Whether from is the virtual endpoint of a link that has moved to its
+ * direct path (relay.c): what was in flight on the relay still comes,
+ * and must not make the peer close the link (the CLOSE would go back
+ * through the relay). It is dropped; the peer follows within an RTT. */
+static int moved_off_relay(const rn_node *n, const rn_ep *from)
+{
+	return rn_relay_ep_is(from) && rn_relay_moved(n, from) >= 0;
+}
+
 void rn_node_dispatch(rn_node *n, rn_time now, const rn_ep *from,
 		      const uint8_t *buf, size_t len, int via)
 {
@@ -807,7 +839,8 @@ void rn_node_dispatch(rn_node *n, rn_time now, const rn_ep *from,
 	    (m.type == RN_MSG_HELLO || m.type == RN_MSG_HELLO_ACK) &&
 	    !rn_sec_peer_cert(n, from)) {
 		n->stats.drop_unknown++;
-		send_simple(n, from, RN_MSG_CLOSE, RN_CLOSE_FINAL);
+		if (!moved_off_relay(n, from))
+			send_simple(n, from, RN_MSG_CLOSE, RN_CLOSE_FINAL);
 		return;
 	}
 	/* Through a relay, a handshake is from the id the relay named. */
@@ -842,7 +875,8 @@ void rn_node_dispatch(rn_node *n, rn_time now, const rn_ep *from,
 		/* A peer that still thinks we are linked: tell it we are not, so
 		 * that it does not wait for keepalive timeouts. Never answer a
 		 * CLOSE, so two forgetful nodes cannot loop. */
-		if (idx < 0 && m.type != RN_MSG_CLOSE)
+		if (idx < 0 && m.type != RN_MSG_CLOSE &&
+		    !moved_off_relay(n, from))
 			send_simple(n, from, RN_MSG_CLOSE, RN_CLOSE_FINAL);
 		return;
 	}
@@ -1013,6 +1047,8 @@ void rn_node_on_timeout(rn_node *n, rn_time now)
 		next = rn_ms_min(next, rn_lost_tick(n, now, now_ms));
 	if (n->n_shortcuts)
 		next = rn_ms_min(next, rn_shortcut_tick(n, now, now_ms));
+	if (n->n_relays)
+		next = rn_ms_min(next, rn_relay_tick(n, now, now_ms));
 	if (n->upper) {
 		int changed = n->near_changed;
 		n->near_changed = 0;
@@ -1221,14 +1257,22 @@ size_t rn_node_links(const rn_node *n, rn_link_info *out, size_t max)
 		out[i].vip_len = c ? c->vip_len : 0;
 		memcpy(out[i].vip, c ? c->vip : (const uint8_t *)"", out[i].vip_len);
 		snprintf(out[i].name, sizeof out[i].name, "%s", c ? c->name : "");
+		rn_relay_bytes(n, &l->off, &out[i].relay_tx_bytes,
+			       &out[i].relay_rx_bytes);
 	}
 	return n->links.n;
 }
 
 void rn_node_rehello(rn_node *n, rn_time now, uint32_t idx)
 {
+	rn_node_hello_at(n, now, idx, rn_links_ep(&n->links, idx));
+}
+
+void rn_node_hello_at(rn_node *n, rn_time now, uint32_t idx, const rn_ep *to)
+{
 	const rn_link *l = &n->links.v[idx];
-	send_hello(n, now, rn_links_ep(&n->links, idx), RN_MSG_HELLO,
+	rn_ep ep = *to; /* to may live in the endpoint table */
+	send_hello(n, now, &ep, RN_MSG_HELLO,
 		   (uint8_t)(l->kind_out & ~RN_KIND_FAR_REPLY), l->token, 0);
 }
 

@@ -99,6 +99,10 @@ typedef struct rn_node_stats {
 	uint32_t relay_fwd;        /* RELAY datagrams forwarded for others */
 	uint32_t relay_drop;       /* RELAY datagrams dropped: no link, table
 				    * full, too big, refused by the relay */
+	uint32_t relay_direct_tries; /* relay links' tries of the direct path
+				      * again (ours, or answering the peer's) */
+	uint32_t relay_direct_ok;  /* relay links that moved back to a
+				    * direct path */
 } rn_node_stats;
 
 /* One link as seen by status queries. */
@@ -112,6 +116,11 @@ typedef struct rn_link_info {
 	/* from the peer's certificate (crypto real, session up) */
 	uint8_t vip[16], vip_len;
 	char name[RN_CERT_NAME_MAX + 1];
+	/* A relay link's bytes, counted by the node: its datagrams before
+	 * they go into RELAY, and after they come out, since the link moved
+	 * to the relay. No driver sees a virtual endpoint; a direct link's
+	 * bytes are the driver's to count (0 here). */
+	uint64_t relay_tx_bytes, relay_rx_bytes;
 } rn_link_info;
 
 /* vip: the node's virtual address bytes (4 for IPv4, 16 for IPv6), or

@@ -60,12 +60,28 @@ typedef struct rn_ctm_answer {
 } rn_ctm_answer;
 
 /* A relay link's route (relay.c): the peer, reached through the node at
- * relay_off, the skip-th nearest candidate to the peer. */
+ * relay_off, the skip-th nearest candidate to the peer; and its tries of
+ * the direct path again. */
 typedef struct rn_relay {
 	rn_id peer_off;
 	rn_id relay_off;  /* zero: pick one at the next send */
+	rn_ep direct_ep;  /* the peer's real endpoint to try; zero: unknown */
+	uint64_t tx_bytes, rx_bytes; /* inner datagrams (rn_link_info) */
+	uint32_t direct_ms; /* WAIT: the next try; PROBING: the next probe;
+			     * MOVED: when the entry goes */
 	uint8_t skip;
+	uint8_t direct;   /* enum rn_relay_direct */
+	uint8_t fails;    /* direct tries failed in a row: the backoff */
+	uint8_t probes;   /* PROBING: HELLOs sent to direct_ep in this try */
 } rn_relay;
+
+enum rn_relay_direct {
+	RN_RELAY_D_NONE = 0,    /* no relay link UP yet: nothing scheduled */
+	RN_RELAY_D_WAIT = 1,    /* the next try at direct_ms */
+	RN_RELAY_D_PROBING = 2, /* a try under way */
+	RN_RELAY_D_MOVED = 3,   /* the link moved to its direct path: the
+				 * entry stays a while (relay.c) */
+};
 
 struct rn_node {
 	rn_shared *sh;
@@ -165,6 +181,9 @@ void rn_node_on_ip(rn_node *n, rn_time now, const rn_ep *from,
 /* Sends the link's HELLO again (a rekey: the security layer makes it an
  * INIT). */
 void rn_node_rehello(rn_node *n, rn_time now, uint32_t idx);
+/* The same HELLO to another endpoint than the link's (a relay link's
+ * direct try, relay.c). */
+void rn_node_hello_at(rn_node *n, rn_time now, uint32_t idx, const rn_ep *to);
 
 /* route.c */
 /* Best next hop for dst (link index) or -1 when this node is the closest
@@ -251,9 +270,28 @@ int rn_relay_open(rn_node *n, rn_time now, uint32_t idx);
 void rn_relay_alive(rn_node *n, const rn_id *peer);
 /* Relayed link idx's ping went unanswered: try the next relay. */
 void rn_relay_next(rn_node *n, const rn_id *peer_off);
-/* Link idx is up (a HELLO or HELLO_ACK came): on a real endpoint, the
- * peer needs no relay, and what the table kept for it goes. */
-void rn_relay_on_up(rn_node *n, uint32_t idx);
+/* Link idx is up (a HELLO or HELLO_ACK came from its endpoint; old is
+ * the endpoint it had before, or NULL for a new link). On a virtual
+ * endpoint: its direct tries are scheduled. On a real one: the peer needs
+ * no relay, what the table kept for it goes, and a link that moved off
+ * its relay counts in relay_direct_ok. */
+void rn_relay_on_up(rn_node *n, uint32_t idx, const rn_ep *old);
+/* The peer at off asked for a direct try (CTM PUNCH naming ep): 1 if the
+ * link to it is an UP relay link and the try is handled here, 0 if not. */
+int rn_relay_on_punch(rn_node *n, rn_time now, const rn_id *off,
+		      const rn_ep *ep);
+/* Direct tries that are due; returns the next relay deadline (ms). */
+uint32_t rn_relay_tick(rn_node *n, rn_time now, uint32_t now_ms);
+/* The peer whose relay link tries the direct path at ep (a HELLO sent
+ * there is for it, sec.c): 1 and its id, or 0. */
+int rn_relay_direct_peer(const rn_node *n, const rn_ep *ep, rn_id *peer);
+/* The index of the link whose virtual endpoint is vep and which is UP on
+ * a real endpoint now (it moved off its relay: datagrams still in flight
+ * on the relay path are its), or -1. */
+int rn_relay_moved(const rn_node *n, const rn_ep *vep);
+/* A relay link's byte counts (rn_link_info); zeros for other links. */
+void rn_relay_bytes(const rn_node *n, const rn_id *off, uint64_t *tx,
+		    uint64_t *rx);
 /* Whether the link at off relays one of our relay links. */
 int rn_relay_in_use(const rn_node *n, const rn_id *off);
 /* The link to peer_off is going. */

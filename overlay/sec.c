@@ -53,6 +53,8 @@ typedef struct rn_sess {
 	uint8_t rekeying;  /* the next HELLO to the peer goes as INIT */
 	uint8_t has_prev;
 	uint8_t orphan;    /* the link is gone; kept until orphan_until_ms */
+	uint8_t moved;     /* orphan: the link moved elsewhere (a relay
+			    * link to its direct path): IP still goes up */
 	uint32_t orphan_until_ms;
 	uint32_t prev_idx, prev_until_ms;
 	rn_seal_tx tx;
@@ -397,6 +399,15 @@ void rn_sec_forget(rn_node *n, const rn_ep *ep)
 		pend_remove(s, p);
 }
 
+void rn_sec_moved(rn_node *n, const rn_ep *ep)
+{
+	rn_sess *x = n->sec ? sess_by_ep(n->sec, ep) : NULL;
+	if (x && !x->orphan) {
+		rn_sec_forget(n, ep);
+		x->moved = 1;
+	}
+}
+
 const rn_cert *rn_sec_peer_cert(const rn_node *n, const rn_ep *ep)
 {
 	const rn_sess *x = n->sec ? sess_by_ep(n->sec, ep) : NULL;
@@ -524,10 +535,12 @@ static void send_init(rn_node *n, rn_time now, const rn_ep *to,
 	p->idx_i = fresh_index(n);
 	p->born_ms = now_ms;
 	ephemeral(n, p->e_sk, p->e_pk);
+	/* the peer: the link's at that endpoint, or the relay link's whose
+	 * direct path is being tried there; none for a bootstrap probe */
 	int li = rn_links_find_ep(&n->links, to);
 	if (li >= 0)
 		rn_id_add(&p->dst, &n->id, &n->links.v[li].off);
-	else
+	else if (!rn_relay_direct_peer(n, to, &p->dst))
 		memset(&p->dst, 0, sizeof p->dst);
 	memcpy(p->hello, hello, hello_len);
 	p->hello_len = hello_len;
@@ -873,8 +886,10 @@ static void on_data(rn_node *n, rn_time now, const rn_ep *from,
 	/* An overlay message is a msgpack array (0x9_); an IP packet starts
 	 * with its version nibble, 4 or 6. */
 	if (pt_len && ((pt[0] >> 4) == 4 || (pt[0] >> 4) == 6)) {
-		/* an unbound range member has no address to send from */
-		if (x->orphan || !rn_cert_is_bound(&x->cert)) {
+		/* an unbound range member has no address to send from; a
+		 * relay link that moved to its direct path still gets what
+		 * was in flight on the relay (rn_node_on_ip) */
+		if ((x->orphan && !x->moved) || !rn_cert_is_bound(&x->cert)) {
 			n->sec->st.data_unknown++;
 			return;
 		}

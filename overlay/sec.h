@@ -106,6 +106,10 @@ void rn_sec_recv(rn_node *n, rn_time now, const rn_ep *from,
 		 const uint8_t *buf, size_t len);
 /* The link to ep is gone: forget its session and handshake. */
 void rn_sec_forget(rn_node *n, const rn_ep *ep);
+/* The link at ep (a relay link's virtual endpoint) moved to another
+ * endpoint: forgotten as above, but IP packets still in flight on the
+ * old path are handed on for as long as the orphan lives. */
+void rn_sec_moved(rn_node *n, const rn_ep *ep);
 /* Rekeys, expiries, cookie secret rotation; returns the next deadline in
  * node milliseconds. */
 uint32_t rn_sec_tick(rn_node *n, rn_time now, uint32_t now_ms);

@@ -41,6 +41,8 @@ void rn_settings_default(rn_settings *s)
 	s->shortcut_idle_ms = 30000;
 	s->shortcut_ask_ms = 5000;
 	s->relays_max = 16;
+	s->relay_retry_ms = 30000;
+	s->relay_retry_max_ms = 600000;
 
 	s->hop_limit = 64;
 	s->route_pending_max = 64;
@@ -103,6 +105,12 @@ int rn_settings_check(const rn_settings *s, const char **why)
 		    s->lost_peer_keep_ms > (1u << 30),
 	    "lost_peer_keep_ms");
 	BAD(s->relays_max > 255 || s->relays_max > s->links_max, "relays_max");
+	BAD(s->relay_retry_ms != 0 &&
+		    (s->relay_retry_ms < 1000 || s->relay_retry_ms > (1u << 30)),
+	    "relay_retry_ms");
+	BAD(s->relay_retry_max_ms < s->relay_retry_ms ||
+		    s->relay_retry_max_ms > (1u << 30),
+	    "relay_retry_max_ms");
 	BAD(s->shortcuts_max > 255, "shortcuts_max");
 	BAD(s->shortcut_idle_ms < 1000 || s->shortcut_idle_ms > (1u << 30),
 	    "shortcut_idle_ms");

@@ -57,6 +57,10 @@ typedef struct rn_settings {
 				     * goes */
 	uint32_t shortcut_ask_ms;   /* one CTM per shortcut per this long */
 	uint32_t relays_max;        /* relay links (relay.c); 0: none */
+	uint32_t relay_retry_ms;    /* a relay link tries the direct path
+				     * again after this; 0: never */
+	uint32_t relay_retry_max_ms; /* ... doubling after each failure, up
+				      * to this */
 
 	uint32_t hop_limit;         /* ttl of routed messages */
 	uint32_t route_pending_max; /* forwarded messages awaiting a hop ack */

@@ -401,7 +401,7 @@ static void check_invariants(const fz_world *w)
 			 (size_t)w->s.bootstrap_max * sizeof(rn_ep) +
 			 (size_t)w->s.lost_peers_max * 64 +
 			 (size_t)w->s.ctm_answers_max * 128 +
-			 (size_t)w->s.relays_max * 48;
+			 (size_t)w->s.relays_max * 96;
 	for (uint32_t k = 0; k < w->n_nodes; k++) {
 		const rn_node *n = w->nodes[k].node;
 		if (!n)

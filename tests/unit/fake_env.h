@@ -20,7 +20,8 @@
  * - pairs of nodes may be blocked (fake_block): no direct UDP path either
  *   way, as between a symmetric NAT and a port-restricted cone (a new
  *   outside port per destination, which the cone never sent to); what
- *   goes between them is dropped on delivery and counted.
+ *   goes between them is dropped on delivery and counted. fake_unblock
+ *   opens the path again.
  * Everything lives in one heap-allocated fake_world: no globals.
  */
 #ifndef RN_FAKE_ENV_H
@@ -362,6 +363,12 @@ static inline int fake_deliver_one(fake_world *w)
 static inline void fake_block(fake_world *w, uint32_t a, uint32_t b)
 {
 	w->blocked[a][b] = w->blocked[b][a] = 1;
+}
+
+/* The direct path between a and b works again (a NAT's state changed). */
+static inline void fake_unblock(fake_world *w, uint32_t a, uint32_t b)
+{
+	w->blocked[a][b] = w->blocked[b][a] = 0;
 }
 
 static inline rn_time fake_next_deadline(const fake_world *w)

@@ -1193,6 +1193,21 @@ static int ring_consistent(const fake_world *w, uint32_t n)
 	return 1;
 }
 
+/* Node i's byte counts of its link to the node with this id, as
+ * rn_node_links reports them (relay links only). */
+static void relay_bytes(const fake_world *w, uint32_t i, const rn_id *id,
+			uint64_t *tx, uint64_t *rx)
+{
+	rn_link_info li[32];
+	size_t n = rn_node_links(w->node[i], li, 32);
+	*tx = *rx = UINT64_MAX;
+	for (size_t k = 0; k < n && k < 32; k++)
+		if (!memcmp(li[k].id.b, id->b, RN_ID_LEN)) {
+			*tx = li[k].relay_tx_bytes;
+			*rx = li[k].relay_rx_bytes;
+		}
+}
+
 /* Five nodes: node 0 the bootstrap, S whose two ring neighbours (X, Y)
  * have no direct path to it (fake_block), and R, the fifth. S, X, Y are
  * picked from the sorted ids so that neither of S's neighbours is 0. */
@@ -1292,6 +1307,18 @@ static void test_relay_symmetric(void **state)
 		if (done != 2)
 			fail_seed("lookup over a relay link not done", rl.s);
 		assert_true(s0->relay_fwd + sr->relay_fwd > fwd);
+		/* the node counts a relay link's bytes (no driver sees its
+		 * endpoint), and only a relay link's */
+		uint64_t tx, rx, tx2, rx2, dtx, drx;
+		relay_bytes(w, rl.s, &rl.id[rl.x], &tx, &rx);
+		relay_bytes(w, rl.s, &rl.id[0], &dtx, &drx);
+		if (tx == 0 || rx == 0 || dtx != 0 || drx != 0)
+			fail_seed("relay link bytes not counted", rl.s);
+		assert_int_equal(rn_node_lookup(w->node[rl.s], w->now,
+						&rl.id[rl.x], 79), 0);
+		fake_pump(w, 1000);
+		relay_bytes(w, rl.s, &rl.id[rl.x], &tx2, &rx2);
+		assert_true(tx2 > tx && rx2 > rx);
 		/* still so a minute later: keepalive through the relay */
 		fake_pump(w, 60000);
 		check_ring(w, 5);
@@ -1328,6 +1355,230 @@ static void test_relay_replaced(void **state)
 	assert_int_equal(link_kind(w, rl.s, &rl.id[rl.x]), 1);
 	assert_int_equal(link_kind(w, rl.s, &rl.id[rl.y]), 1);
 	assert_true(rn_node_get_stats(w->node[alive])->relay_fwd > fwd);
+}
+
+/* Node a's relay entry for its link to the peer with this id, or NULL. */
+static const rn_relay *relay_entry(const fake_world *w, uint32_t a,
+				   const rn_id *peer)
+{
+	const rn_node *n = w->node[a];
+	rn_id off;
+	rn_id_sub(&off, peer, rn_node_id(n));
+	for (uint32_t i = 0; i < n->n_relays; i++)
+		if (!rn_id_cmp(&n->relays[i].peer_off, &off))
+			return &n->relays[i];
+	return NULL;
+}
+
+/* World time of node a's next direct try on its relay link to peer (the
+ * entry's schedule), or RN_TIME_NEVER if none is scheduled. */
+static rn_time next_try(const fake_world *w, uint32_t a, const rn_id *peer)
+{
+	const rn_relay *e = relay_entry(w, a, peer);
+	if (!e || e->direct != RN_RELAY_D_WAIT)
+		return RN_TIME_NEVER;
+	int32_t d = (int32_t)(e->direct_ms - rn_node_now_ms(w->node[a], w->now));
+	return w->now + RN_MS(d > 0 ? d : 0);
+}
+
+/* Runs until no side of the pair (a, b) is in the middle of a direct
+ * try (at most 10 s). */
+static void no_try_under_way(fake_world *w, uint32_t a, uint32_t b,
+			     const relay_lab *rl)
+{
+	for (int k = 0; k < 100; k++) {
+		const rn_relay *ea = relay_entry(w, a, &rl->id[b]);
+		const rn_relay *eb = relay_entry(w, b, &rl->id[a]);
+		if ((!ea || ea->direct != RN_RELAY_D_PROBING) &&
+		    (!eb || eb->direct != RN_RELAY_D_PROBING))
+			return;
+		fake_pump(w, 100);
+	}
+	fail_seed("a direct try that never ends", a);
+}
+
+/* A lookup from a to b and back is done within a second. */
+static void lookups_cross(fake_world *w, const relay_lab *rl, uint32_t a,
+			  uint32_t b, uint64_t qid)
+{
+	size_t ev = w->n_ev, done = 0;
+	assert_int_equal(rn_node_lookup(w->node[a], w->now, &rl->id[b], qid), 0);
+	assert_int_equal(rn_node_lookup(w->node[b], w->now, &rl->id[a], qid + 1),
+			 0);
+	fake_pump(w, 1000);
+	for (size_t k = ev; k < w->n_ev; k++)
+		if (w->ev[k].ev.type == RN_EV_LOOKUP_DONE &&
+		    ((w->ev[k].node == a && w->ev[k].ev.qid == qid &&
+		      id_is(&w->ev[k].ev.peer, &rl->id[b])) ||
+		     (w->ev[k].node == b && w->ev[k].ev.qid == qid + 1 &&
+		      id_is(&w->ev[k].ev.peer, &rl->id[a]))))
+			done++;
+	if (done != 2)
+		fail_seed("lookups across the link not done", a);
+}
+
+/* The direct path between S and X works again (a NAT's state changed, a
+ * router rebooted): at the next scheduled try, not before, their relay
+ * link moves to the real endpoints, both ends, with no LINK_DOWN, and
+ * lookups still cross it; S's link to Y (still blocked) stays relayed.
+ * The control: with relay_retry_ms 0 it stays relayed for 15 minutes. */
+static void test_relay_back_to_direct(void **state)
+{
+	fx *f = *state;
+	relay_lab rl;
+	for (int with = 1; with >= 0; with--) {
+		fake_world *w = f->w;
+		if (!with) {
+			w = control_world(f);
+			w->settings.relay_retry_ms = 0;
+		}
+		relay_lab_build(w, &rl);
+		check_ring(w, 5);
+		no_try_under_way(w, rl.s, rl.x, &rl);
+		assert_int_equal(link_kind(w, rl.s, &rl.id[rl.x]), 1);
+		assert_int_equal(link_kind(w, rl.x, &rl.id[rl.s]), 1);
+		rn_time t1 = next_try(w, rl.s, &rl.id[rl.x]);
+		rn_time t2 = next_try(w, rl.x, &rl.id[rl.s]);
+		rn_time due = t1 < t2 ? t1 : t2;
+		fake_unblock(w, rl.s, rl.x);
+		size_t ev = w->n_ev;
+		if (!with) {
+			assert_true(due == RN_TIME_NEVER);
+			fake_pump(w, 900000);
+			if (link_kind(w, rl.s, &rl.id[rl.x]) != 1 ||
+			    link_kind(w, rl.x, &rl.id[rl.s]) != 1)
+				fail_seed("moved without retries", rl.s);
+			for (uint32_t i = 0; i < 5; i++)
+				assert_int_equal(rn_node_get_stats(w->node[i])
+							 ->relay_direct_tries,
+						 0);
+			check_ring(w, 5);
+			break;
+		}
+		if (due == RN_TIME_NEVER || due > w->now + RN_MS(600000))
+			fail_seed("no direct try scheduled", rl.s);
+		/* not before the try (a delivery moves the clock 2 ms) */
+		uint32_t ok_s = rn_node_get_stats(w->node[rl.s])->relay_direct_ok;
+		uint32_t ok_x = rn_node_get_stats(w->node[rl.x])->relay_direct_ok;
+		if (due > w->now + RN_MS(10))
+			fake_pump(w, (uint32_t)((due - w->now) / 1000u) - 10);
+		if (link_kind(w, rl.s, &rl.id[rl.x]) != 1)
+			fail_seed("moved before its try", rl.s);
+		/* within the try: a punch and an RTT or two (the fake's
+		 * datagrams take 2 ms each) */
+		fake_pump(w, 1000);
+		if (link_kind(w, rl.s, &rl.id[rl.x]) != 2 ||
+		    link_kind(w, rl.x, &rl.id[rl.s]) != 2)
+			fail_seed("relay link not back on the direct path", rl.s);
+		const rn_node_stats *ss = rn_node_get_stats(w->node[rl.s]);
+		const rn_node_stats *sx = rn_node_get_stats(w->node[rl.x]);
+		assert_true(ss->relay_direct_tries + sx->relay_direct_tries >= 1);
+		assert_int_equal(ss->relay_direct_ok, ok_s + 1);
+		assert_int_equal(sx->relay_direct_ok, ok_x + 1);
+		/* the entries stay a little (what is in flight on the relay
+		 * path), then go; Y's stays */
+		const rn_relay *es = relay_entry(w, rl.s, &rl.id[rl.x]);
+		const rn_relay *ex = relay_entry(w, rl.x, &rl.id[rl.s]);
+		assert_true(!es || es->direct == RN_RELAY_D_MOVED);
+		assert_true(!ex || ex->direct == RN_RELAY_D_MOVED);
+		assert_non_null(relay_entry(w, rl.s, &rl.id[rl.y]));
+		assert_int_equal(link_kind(w, rl.s, &rl.id[rl.y]), 1);
+		lookups_cross(w, &rl, rl.s, rl.x, 90);
+		/* and it stays so: no flap, no link lost */
+		uint64_t fwd = rn_node_get_stats(w->node[0])->relay_fwd +
+			       rn_node_get_stats(w->node[rl.r])->relay_fwd;
+		fake_pump(w, 120000);
+		assert_int_equal(link_kind(w, rl.s, &rl.id[rl.x]), 2);
+		assert_int_equal(link_kind(w, rl.x, &rl.id[rl.s]), 2);
+		assert_int_equal(count_link_down(w, ev, rl.s, &rl.id[rl.x]), 0);
+		assert_int_equal(count_link_down(w, ev, rl.x, &rl.id[rl.s]), 0);
+		assert_null(relay_entry(w, rl.s, &rl.id[rl.x]));
+		assert_null(relay_entry(w, rl.x, &rl.id[rl.s]));
+		assert_non_null(relay_entry(w, rl.s, &rl.id[rl.y]));
+		check_ring(w, 5);
+		lookups_cross(w, &rl, rl.s, rl.x, 92);
+		/* S-Y still relays: some forwarding goes on */
+		assert_true(rn_node_get_stats(w->node[0])->relay_fwd +
+				    rn_node_get_stats(w->node[rl.r])->relay_fwd >
+			    fwd);
+	}
+}
+
+/* The direct path never comes back: S's relay links stay up and relayed
+ * across many tries, each further from the last (relay_retry_ms doubling
+ * up to relay_retry_max_ms), nothing goes down, and a failed try costs
+ * at most hello_tries_max - 1 HELLOs per side on the blocked path. */
+static void test_relay_direct_backoff(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	relay_lab rl;
+	/* no tries while the ring forms: the schedule starts afresh below
+	 * (the nodes read their settings live) */
+	w->settings.relay_retry_ms = 0;
+	w->settings.relay_retry_max_ms = 40000;
+	relay_lab_build(w, &rl);
+	check_ring(w, 5);
+	w->settings.relay_retry_ms = 5000;
+	const rn_node_stats *ss = rn_node_get_stats(w->node[rl.s]);
+	uint64_t tries0 = 0, drops = w->blocked_drops;
+	for (uint32_t i = 0; i < 5; i++)
+		tries0 += rn_node_get_stats(w->node[i])->relay_direct_tries;
+	assert_int_equal(tries0, 0);
+	size_t ev = w->n_ev;
+	/* when the tries on S's link to X start (either side's), to 250 ms */
+	rn_time start[32];
+	uint32_t n_start = 0;
+	int was = 0;
+	for (uint32_t step = 0; step < 4 * 240; step++) { /* 4 minutes */
+		fake_pump(w, 250);
+		const rn_relay *e = relay_entry(w, rl.s, &rl.id[rl.x]);
+		if (!e)
+			fail_seed("relay entry gone", rl.s);
+		int probing = e->direct == RN_RELAY_D_PROBING;
+		if (probing && !was && n_start < 32)
+			start[n_start++] = w->now;
+		was = probing;
+		if (link_kind(w, rl.s, &rl.id[rl.x]) != 1 ||
+		    link_kind(w, rl.x, &rl.id[rl.s]) != 1 ||
+		    link_kind(w, rl.s, &rl.id[rl.y]) != 1)
+			fail_seed("a relay link went or moved", rl.s);
+	}
+	/* 5, 10, 20, 40, 40 ... s apart, plus the 3.5 s of each try (the
+	 * first after the node's next wake-up) */
+	if (n_start < 6)
+		fail_seed("too few direct tries", rl.s);
+	for (uint32_t k = 2; k < n_start; k++) {
+		double gap = (double)(start[k] - start[k - 1]) / 1e6;
+		double prev = (double)(start[k - 1] - start[k - 2]) / 1e6;
+		if (gap < prev - 0.5 || gap > 40.0 + 4.0 ||
+		    (prev < 20.0 && gap < 1.8 * prev - 4.0)) {
+			print_error("try %u: %.2f s after the last, %.2f before\n",
+				    k, gap, prev);
+			fail_seed("backoff does not grow as it should", rl.s);
+		}
+	}
+	assert_true((double)(start[n_start - 1] - start[n_start - 2]) / 1e6 >
+		    40.0 - 1.0);
+	assert_int_equal(ss->relay_direct_ok, 0);
+	assert_int_equal(count_link_down(w, ev, rl.s, &rl.id[rl.x]), 0);
+	assert_int_equal(count_link_down(w, ev, rl.s, &rl.id[rl.y]), 0);
+	assert_int_equal(count_link_down(w, ev, rl.x, &rl.id[rl.s]), 0);
+	assert_int_equal(count_link_down(w, ev, rl.y, &rl.id[rl.s]), 0);
+	/* the probes happened, and only they crossed the blocked paths */
+	uint64_t tries = 0;
+	for (uint32_t i = 0; i < 5; i++)
+		tries += rn_node_get_stats(w->node[i])->relay_direct_tries;
+	tries -= tries0;
+	uint64_t dropped = w->blocked_drops - drops;
+	if (dropped == 0 ||
+	    dropped > tries * (w->settings.hello_tries_max - 1u))
+		fail_seed("probes on the blocked paths not as bounded", rl.s);
+	assert_true(w->node[rl.s]->n_relays >= 2 &&
+		    w->node[rl.s]->n_relays <= w->settings.relays_max);
+	check_ring(w, 5);
+	lookups_cross(w, &rl, rl.s, rl.x, 94);
+	lookups_cross(w, &rl, rl.y, rl.s, 96);
 }
 
 /* A far link we answered (FAR_REPLY, the slot in the token) that comes
@@ -1715,6 +1966,8 @@ int main(void)
 		T(test_nat_punch),
 		T(test_relay_symmetric),
 		T(test_relay_replaced),
+		T(test_relay_back_to_direct),
+		T(test_relay_direct_backoff),
 		T(test_far_reply_after_crossing),
 		T(test_hello_on_orphan_session),
 		T(test_far_hints),

@@ -29,6 +29,7 @@
 #include "tunnel/e2e.h"
 #include "tunnel/ip.h"
 #include "tunnel/vpn.h"
+#include "overlay/node_impl.h" /* relay entries: when the next try is */
 
 #define RING        7
 #define RID_PUBLISH 1u
@@ -1030,12 +1031,12 @@ static void test_spoof_relayed(void **state)
  * (overlay/relay.c). Their IP packets take that link as a direct one,
  * sealed end to end by the link's own session, and get the same checks
  * on arrival: the relay forwards them, the spoofed one is dropped. */
-static void test_relay_link(void **state)
+/* a and b adjacent on the ring, neither 0, with no direct path: their
+ * ring (of RING) formed, they are linked through a relay. */
+static void relay_pair(fx *f, uint32_t *pa, uint32_t *pb, rn_id id[RING])
 {
-	fx *f = *state;
 	fake_world *w = f->w;
-	/* the ids before the nodes: a, b adjacent on the ring, neither 0 */
-	rn_id id[RING];
+	/* the ids before the nodes */
 	uint32_t order[RING], k0 = 0;
 	for (uint32_t i = 0; i < RING; i++) {
 		uint8_t in[36];
@@ -1064,14 +1065,37 @@ static void test_relay_link(void **state)
 	                   RN_ID_LEN) == 0);
 	assert_true(memcmp(rn_node_pred(w->node[b], &nb)->b, id[a].b,
 	                   RN_ID_LEN) == 0);
+	*pa = a;
+	*pb = b;
+}
+
+/* a's link to the node with id as rn_node_links reports it: 1 and *out,
+ * or 0 if there is none. */
+static int link_to(fake_world *w, uint32_t a, const rn_id *id,
+                   rn_link_info *out)
+{
 	rn_link_info li[32];
-	size_t nl = rn_node_links(w->node[a], li, 32), k;
-	for (k = 0; k < nl; k++)
-		if (!memcmp(li[k].id.b, id[b].b, RN_ID_LEN))
-			break;
-	assert_true(k < nl && li[k].up && li[k].ep.addr[0] == 1);
+	size_t nl = rn_node_links(w->node[a], li, 32);
+	for (size_t k = 0; k < nl && k < 32; k++)
+		if (!memcmp(li[k].id.b, id->b, RN_ID_LEN)) {
+			*out = li[k];
+			return 1;
+		}
+	return 0;
+}
+
+static void test_relay_link(void **state)
+{
+	fx *f = *state;
+	fake_world *w = f->w;
+	rn_id id[RING];
+	uint32_t a, b;
+	relay_pair(f, &a, &b, id);
+	rn_link_info la, lb;
+	assert_true(link_to(w, a, &id[b], &la));
+	assert_true(la.up && la.ep.addr[0] == 1);
 	/* the peer's certificate holds on the relay link too */
-	assert_int_equal(li[k].vip_len, 4);
+	assert_int_equal(la.vip_len, 4);
 	uint64_t fwd = 0;
 	for (uint32_t i = 0; i < RING; i++)
 		fwd += rn_node_get_stats(w->node[i])->relay_fwd;
@@ -1083,12 +1107,19 @@ static void test_relay_link(void **state)
 	twin(f, a, s6);
 	twin(f, b, d6);
 	size_t n = udp4(p, s4, d4, 300, 1, 1);
+	assert_true(link_to(w, b, &id[a], &lb));
 	from_tun(f, a, p, n);
 	fake_pump(w, 100);
 	assert_int_equal(S(f, a)->tx_direct, 1);
 	assert_int_equal(S(f, b)->rx_direct, 1);
 	assert_int_equal(w->tun_count[b], 1);
 	assert_tun(f, b, 0, p, n);
+	/* the link's bytes count its datagrams: the packet sealed (header
+	 * and tag) at least, both ends (`ringnet peers`) */
+	rn_link_info la2, lb2;
+	assert_true(link_to(w, a, &id[b], &la2) && link_to(w, b, &id[a], &lb2));
+	assert_true(la2.relay_tx_bytes >= la.relay_tx_bytes + n + 29);
+	assert_true(lb2.relay_rx_bytes >= lb.relay_rx_bytes + n + 29);
 	/* back, IPv6 */
 	n = udp6(p, d6, s6, 500, 2);
 	from_tun(f, b, p, n);
@@ -1118,6 +1149,163 @@ static void test_relay_link(void **state)
 	for (uint32_t i = 0; i < RING; i++)
 		fwd2 += rn_node_get_stats(w->node[i])->relay_fwd;
 	assert_true(fwd2 >= fwd + 5);
+}
+
+/* Marks the IP ids of the packets node i's TUN got since *seen in
+ * got[], all of them kept (at most FAKE_TUN_KEEP); returns how many were
+ * there already. */
+static uint32_t tun_ids(fake_world *w, uint32_t i, uint64_t *seen,
+                        uint8_t got[4096])
+{
+	uint32_t twice = 0;
+	assert_true(w->tun_count[i] - *seen <= FAKE_TUN_KEEP);
+	for (; *seen < w->tun_count[i]; (*seen)++) {
+		const fake_tun_pkt *t =
+		    fake_tun_last(w, i, w->tun_count[i] - 1 - *seen);
+		twice += got[be16(t->data + 4) & 4095]++ != 0;
+	}
+	return twice;
+}
+
+/* World time of node a's next direct HELLO on its relay link to peer
+ * (a try's start or its next probe), or RN_TIME_NEVER. */
+static rn_time next_hello(const fake_world *w, uint32_t a, const rn_id *peer)
+{
+	const rn_node *n = w->node[a];
+	rn_id off;
+	rn_id_sub(&off, peer, rn_node_id(n));
+	for (uint32_t i = 0; i < n->n_relays; i++) {
+		const rn_relay *e = &n->relays[i];
+		if (rn_id_cmp(&e->peer_off, &off) || e->direct == RN_RELAY_D_NONE)
+			continue;
+		int32_t d = (int32_t)(e->direct_ms - rn_node_now_ms(n, w->now));
+		return w->now + RN_MS(d > 0 ? d : 0);
+	}
+	return RN_TIME_NEVER;
+}
+
+/* (d''') The direct path between a and b works again: at the next direct
+ * try (relay_retry_ms, here 5 s) the relay link moves to it, both ends,
+ * on a fresh handshake at the real endpoints. IP packets sent both ways
+ * every 20 ms, every 2 ms around the try, all arrive, none twice, before,
+ * across and after the switch: those still on the relay path when it
+ * happens (about ten each way here) are taken through the old session's
+ * orphan (rn_sec_moved, rn_node_on_ip). The control: with relay_retry_ms
+ * 0 the link stays on its relay, and packets still go. */
+static void test_relay_link_to_direct(void **state)
+{
+	fx *f = *state;
+	for (int with = 1; with >= 0; with--) {
+		if (!with) { /* a fresh world of the same seed */
+			assert_int_equal(f->w->bad_sends + f->w->sends_overflow +
+			                     f->w->tun_oversize,
+			                 0);
+			for (uint32_t i = 0; i < f->w->n_nodes; i++)
+				stack_down(f, i);
+			fake_world_free(f->w);
+			memset(f->m, 0, sizeof f->m);
+			f->w = fake_world_new(rn_test_seed());
+			assert_non_null(f->w);
+			f->w->settings.near_k = 2;
+			f->w->settings.far_kind = RN_FAR_NONE;
+			assert_int_equal(fake_real_group(f->w, f->group_sk), 0);
+		}
+		fake_world *w = f->w;
+		w->settings.relay_retry_ms = with ? 5000 : 0;
+		w->settings.relay_retry_max_ms = 20000;
+		rn_id id[RING];
+		uint32_t a, b;
+		relay_pair(f, &a, &b, id);
+		rn_link_info l;
+		assert_true(link_to(w, a, &id[b], &l) && l.ep.addr[0] == 1);
+		/* other pairs' relay links may have moved back already (one
+		 * made from a relay link's endpoint in a NEIGHBORS list) */
+		uint32_t ok_a = rn_node_get_stats(w->node[a])->relay_direct_ok;
+		uint32_t ok_b = rn_node_get_stats(w->node[b])->relay_direct_ok;
+		fake_unblock(w, a, b);
+		uint8_t p[200], s4[4], d4[4];
+		vip4(a, s4);
+		vip4(b, d4);
+		uint64_t to_b = w->tun_count[b], to_a = w->tun_count[a];
+		uint64_t seen_b = to_b, seen_a = to_a;
+		uint32_t sent = 0, twice = 0;
+		static uint8_t got[2][4096]; /* by IP id, per direction */
+		memset(got, 0, sizeof got);
+		/* the next direct HELLO, either side; around it a packet each
+		 * way every 2 ms (the fake's network takes 2 ms a datagram: a
+		 * queue builds up), so that some are on the relay path when
+		 * the link moves */
+		rn_time t0 = w->now, hello = next_hello(w, a, &id[b]);
+		rn_time hb = next_hello(w, b, &id[a]);
+		hello = hb < hello ? hb : hello;
+		rn_time moved_at = 0;
+		while (w->now < t0 + RN_MS(40000) &&
+		       (!moved_at || w->now < moved_at + RN_MS(2000))) {
+			from_tun(f, a, p, udp4(p, s4, d4, 120, 1, sent));
+			from_tun(f, b, p, udp4(p, d4, s4, 120, 1, sent));
+			sent++;
+			int dense = hello != RN_TIME_NEVER &&
+			            w->now + RN_MS(20) >= hello &&
+			            w->now <= hello + RN_MS(10);
+			fake_pump(w, dense ? 2 : 20);
+			twice += tun_ids(w, b, &seen_b, got[0]) +
+			         tun_ids(w, a, &seen_a, got[1]);
+			rn_link_info la, lb;
+			if (!moved_at && link_to(w, a, &id[b], &la) &&
+			    link_to(w, b, &id[a], &lb) && la.up && lb.up &&
+			    la.ep.addr[0] != 1 && lb.ep.addr[0] != 1)
+				moved_at = w->now;
+			if (!dense && hello != RN_TIME_NEVER &&
+			    w->now > hello + RN_MS(10) && !moved_at) {
+				/* that HELLO did not do it (a failed try
+				 * before the unblock): the next one */
+				rn_time ha = next_hello(w, a, &id[b]);
+				hb = next_hello(w, b, &id[a]);
+				hello = hb < ha ? hb : ha;
+			}
+		}
+		fake_pump(w, 100);
+		twice += tun_ids(w, b, &seen_b, got[0]) +
+		         tun_ids(w, a, &seen_a, got[1]);
+		assert_int_equal(twice, 0);
+		uint64_t got_b = w->tun_count[b] - to_b;
+		uint64_t got_a = w->tun_count[a] - to_a;
+		if (got_b != sent || got_a != sent)
+			fail_msg("%s: %u packets each way, %llu and %llu arrived "
+			         "[RN_TEST_SEED=%llu]",
+			         with ? "to direct" : "control", sent,
+			         (unsigned long long)got_b,
+			         (unsigned long long)got_a,
+			         (unsigned long long)rn_test_seed());
+		const rn_node_stats *sa = rn_node_get_stats(w->node[a]);
+		const rn_node_stats *sb = rn_node_get_stats(w->node[b]);
+		if (!with) {
+			assert_true(moved_at == 0 && hello == RN_TIME_NEVER);
+			assert_true(link_to(w, a, &id[b], &l) && l.up &&
+			            l.ep.addr[0] == 1);
+			assert_int_equal(sa->relay_direct_tries + sb->relay_direct_tries,
+			                 0);
+			break;
+		}
+		if (!moved_at)
+			fail_msg("the relay link never moved to the direct path "
+			         "[RN_TEST_SEED=%llu]",
+			         (unsigned long long)rn_test_seed());
+		assert_int_equal(sa->relay_direct_ok, ok_a + 1);
+		assert_int_equal(sb->relay_direct_ok, ok_b + 1);
+		/* the direct link is a link of its own: name and address from
+		 * its new session's certificate, and the node counts no bytes
+		 * for it (the driver does) */
+		assert_true(link_to(w, a, &id[b], &l) && l.vip_len == 4 &&
+		            l.relay_tx_bytes == 0);
+		uint64_t txd = S(f, a)->tx_direct, rxd = S(f, b)->rx_direct;
+		size_t n = udp4(p, s4, d4, 120, 1, 7);
+		from_tun(f, a, p, n);
+		fake_pump(w, 100);
+		assert_int_equal(S(f, a)->tx_direct, txd + 1);
+		assert_int_equal(S(f, b)->rx_direct, rxd + 1);
+		assert_tun(f, b, 0, p, n);
+	}
 }
 
 /* (e) Too big for the ring: ICMP with 1320, or IPv4 fragments. */
@@ -1466,6 +1654,7 @@ int main(void)
 	    T(test_spoof_direct),
 	    T(test_spoof_relayed),
 	    T(test_relay_link),
+	    T(test_relay_link_to_direct),
 	    T(test_too_big),
 	    T(test_replay_data),
 	    T(test_restart),
