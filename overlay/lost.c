@@ -4,9 +4,13 @@
  * repairs into a ring of its own; once the network heals, nothing routes
  * between the two rings, and neither side is an island (each has plenty of
  * ring nodes), so the bootstrap fallback of near.c never fires. So a node
- * remembers the ring neighbours it lost to keepalive failure (not those
- * that closed or left: they are gone by agreement) in a small list, and
- * now and then opens a near link to them again: lost_probe_ms after the
+ * remembers the ring neighbours it lost to keepalive failure in a small
+ * list, and those that left the ring (CLOSE LEAVING): a node that leaves
+ * is often restarting, and the first node of a group, which has no
+ * bootstrap peers, would otherwise come back as a ring of its own for
+ * good (nobody links to it, and it knows nobody). Links closed by
+ * agreement (FINAL, trimming) are not remembered. Now and then the node
+ * opens a near link to each again: lost_probe_ms after the
  * loss, then twice as long after each probe that found no one (but at
  * least every ring_check_ms), and it forgets them after lost_peer_keep_ms.
  * So a split shorter than lost_peer_keep_ms heals within about

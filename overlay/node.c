@@ -778,7 +778,16 @@ static void on_close(rn_node *n, rn_time now, uint32_t idx, uint8_t reason)
 		l->flags |= RN_LF_PEER_WANTS;
 		l->flags &= (uint8_t)~RN_LF_ASKED;
 		break;
-	default: /* FINAL, LEAVING */
+	case RN_CLOSE_LEAVING:
+		/* A ring neighbour that leaves may be restarting; the first
+		 * node of a group has no bootstrap to come back through, so
+		 * it is probed as a lost one (lost.c). */
+		if (l->flags & RN_LF_NEAR)
+			rn_lost_add(n, rn_ms(n, now), &l->off,
+				    rn_links_ep(&n->links, idx));
+		rn_node_link_drop(n, now, idx, 0);
+		break;
+	default: /* FINAL */
 		rn_node_link_drop(n, now, idx, 0);
 		break;
 	}

@@ -1941,6 +1941,46 @@ static void test_routed_no_hop_acks(void **state)
 	assert_int_equal(x->n_pend, 0);
 }
 
+/* The first node of a group has no bootstrap peers. When it leaves and
+ * starts again (a restart), the neighbours it left probe it as a lost one
+ * (lost.c), and it is in the ring again, not a ring of its own. Control
+ * (lost_peers_max 0): it stays alone. */
+static void test_first_node_restart(void **state)
+{
+	fx *f = *state;
+	const uint32_t n = FAKE_NODES_MAX;
+	for (int with = 1; with >= 0; with--) {
+		fake_world *w = with ? f->w : control_world(f);
+		/* nobody else sees fewer than 2 near_k ring nodes: none looks
+		 * for the ring through its bootstrap (near.c) */
+		w->settings.near_k = 2;
+		if (!with)
+			w->settings.lost_peers_max = 0;
+		build_ring(w, n, 30000);
+		check_ring(w, n);
+		rn_node_leave(w->node[0], w->now);
+		fake_drain(w, 100);
+		fake_crash(w, 0);
+		fake_pump(w, 2000);
+		uint8_t vip[4];
+		fake_vip(0, vip);
+		w->node[0] = rn_node_new(&w->sh, &w->ctx[0], w->group, vip, 4,
+					 &w->ep[0], w->now);
+		assert_non_null(w->node[0]);
+		join(w, 0, NULL, 0); /* a ring of one, as at the start */
+		fake_pump(w, 60000);
+		if (with) {
+			check_ring(w, n);
+			assert_true(rn_node_link_count(w->node[0]) >= 2);
+		} else {
+			if (rn_node_link_count(w->node[0]) != 0)
+				fail_seed("control: the restarted node was found "
+					  "without lost peers", 0);
+			assert_false(ring_consistent(w, n));
+		}
+	}
+}
+
 int main(void)
 {
 	assert_true(sodium_init() >= 0);
@@ -1958,6 +1998,7 @@ int main(void)
 		T(test_dead_link),
 		T(test_dead_link_not_early),
 		T(test_leave),
+		T(test_first_node_restart),
 		T(test_bootstrap_unreachable),
 		T(test_hop_ack_source),
 		T(test_new_id_at_endpoint),
