@@ -69,6 +69,7 @@ void rn_node_free(rn_node *n)
 	rn_links_deinit(&n->links);
 	rn_lost_free(n);
 	rn_near_answers_free(n);
+	rn_near_replies_free(n);
 	rn_relay_free(n);
 	rn_shortcut_free(n);
 	free(n->boot);
@@ -1144,6 +1145,7 @@ void rn_node_leave(rn_node *n, rn_time now)
 	rn_route_free(n);
 	rn_lost_free(n);
 	rn_near_answers_free(n);
+	rn_near_replies_free(n);
 	rn_relay_free(n);
 	rn_shortcut_free(n);
 	rn_links_deinit(&n->links);
@@ -1304,6 +1306,7 @@ size_t rn_node_mem_bytes(const rn_node *n)
 	       n->cap_pend * sizeof(rn_pending) + n->n_boot * sizeof(rn_ep) +
 	       (n->lost ? s->lost_peers_max * sizeof *n->lost : 0) +
 	       n->cap_answers * sizeof *n->answers +
+	       n->cap_replies * sizeof *n->replies +
 	       n->cap_relays * sizeof *n->relays +
 	       (n->shortcuts ? s->shortcuts_max * sizeof *n->shortcuts : 0);
 }

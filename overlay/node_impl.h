@@ -59,6 +59,15 @@ typedef struct rn_ctm_answer {
 	uint32_t at_ms;
 } rn_ctm_answer;
 
+/* A joiner's CTM we answered with a link still PENDING (near.c): if our
+ * first HELLO goes unanswered, the joiner's bootstrap (relay) is told
+ * where we are, for the joiner's next probe. */
+typedef struct rn_ctm_reply_due {
+	rn_id joiner_off;
+	rn_id relay;
+} rn_ctm_reply_due;
+#define RN_CTM_REPLIES_MAX 8 /* beyond: the reply goes at once */
+
 /* A relay link's route (relay.c): the peer, reached through the node at
  * relay_off, the skip-th nearest candidate to the peer; and its tries of
  * the direct path again. */
@@ -116,6 +125,9 @@ struct rn_node {
 	uint8_t n_answers, cap_answers;
 	rn_ctm_answer *answers;   /* cap_answers (up to ctm_answers_max), grown
 				   * from 1, freed when the last is taken */
+	uint8_t n_replies, cap_replies;
+	rn_ctm_reply_due *replies; /* cap_replies (up to RN_CTM_REPLIES_MAX),
+				    * grown from 1, freed when empty */
 	uint8_t n_shortcuts;
 	rn_shortcut_entry *shortcuts; /* shortcuts_max, allocated at the first */
 	uint8_t n_relays, cap_relays;
@@ -239,6 +251,7 @@ int rn_near_take_answer(rn_node *n, rn_time now, const rn_id *joiner,
 /* A joiner: a bootstrap passed on a node that answered our CTM. */
 void rn_near_on_boot_peer(rn_node *n, rn_time now, const rn_peer_info *p);
 void rn_near_answers_free(rn_node *n);
+void rn_near_replies_free(rn_node *n);
 
 /* lost.c */
 void rn_lost_add(rn_node *n, uint32_t now_ms, const rn_id *off,

@@ -319,8 +319,13 @@ static void test_ring_of_five(void **state)
 	fake_world *w = f->w;
 	build_ring(w, 5, 30000);
 	check_ring(w, 5);
-	for (uint32_t i = 0; i < 5; i++)
+	for (uint32_t i = 0; i < 5; i++) {
 		assert_int_equal(fake_count_events(w, (int)i, RN_EV_JOINED), 1);
+		/* every joiner here has a direct path: the answers to their
+		 * CTMs got through, and no bootstrap was told of them */
+		if (rn_node_get_stats(w->node[i])->ctm_replies)
+			fail_seed("a CTM reply for a joiner that needed none", i);
+	}
 	fake_pump(w, 120000);
 	check_ring(w, 5);
 }
