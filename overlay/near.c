@@ -298,13 +298,14 @@ static void answer_via_relay(rn_node *n, rn_time now, const rn_id *joiner,
 		n->stats.ctm_replies++;
 }
 
-/* Entries whose link is no longer PENDING go: it came up (our HELLO got
- * through, no reply needed) or was dropped. */
-static void replies_prune(rn_node *n)
+/* Entries go once their link is no longer PENDING (our HELLO got
+ * through, or the link was dropped) or the joiner has probed again. */
+static void replies_prune(rn_node *n, uint32_t now_ms)
 {
 	for (uint32_t i = 0; i < n->n_replies;) {
 		int li = rn_links_find(&n->links, &n->replies[i].joiner_off);
-		if (li < 0 || n->links.v[li].state != RN_LINK_PENDING)
+		if (li < 0 || n->links.v[li].state != RN_LINK_PENDING ||
+		    rn_ms_due(n->replies[i].until_ms, now_ms))
 			n->replies[i] = n->replies[--n->n_replies];
 		else
 			i++;
@@ -323,10 +324,13 @@ static void reply_later(rn_node *n, rn_time now, const rn_id *joiner,
 {
 	if (rn_id_cmp(relay, &n->id) == 0 || rn_ep_is_zero(&n->own_ep))
 		return; /* the joiner sent to the relay: it hears us */
-	replies_prune(n);
+	uint32_t now_ms = rn_ms(n, now);
+	uint32_t until_ms = now_ms + 2 * n->sh->settings->join_retry_ms;
+	replies_prune(n, now_ms);
 	for (uint32_t i = 0; i < n->n_replies; i++)
 		if (rn_id_cmp(&n->replies[i].joiner_off, off) == 0) {
 			n->replies[i].relay = *relay; /* the newest CTM's */
+			n->replies[i].until_ms = until_ms;
 			return;
 		}
 	if (n->n_replies == n->cap_replies) {
@@ -344,6 +348,7 @@ static void reply_later(rn_node *n, rn_time now, const rn_id *joiner,
 	}
 	n->replies[n->n_replies].joiner_off = *off;
 	n->replies[n->n_replies].relay = *relay;
+	n->replies[n->n_replies].until_ms = until_ms;
 	n->n_replies++;
 }
 
@@ -408,6 +413,8 @@ void rn_near_punch(rn_node *n, rn_time now, uint32_t idx)
 	rn_id_add(&peer, &n->id, off);
 	/* A joiner is in no ring yet: a punch routed to it would end
 	 * nowhere. Its bootstrap hands it our endpoint instead. */
+	if (n->n_replies)
+		replies_prune(n, rn_ms(n, now));
 	for (uint32_t i = 0; i < n->n_replies; i++)
 		if (rn_id_cmp(&n->replies[i].joiner_off, off) == 0) {
 			rn_id relay = n->replies[i].relay;

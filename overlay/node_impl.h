@@ -65,6 +65,7 @@ typedef struct rn_ctm_answer {
 typedef struct rn_ctm_reply_due {
 	rn_id joiner_off;
 	rn_id relay;
+	uint32_t until_ms; /* 2 join_retry_ms: the joiner's next probe */
 } rn_ctm_reply_due;
 #define RN_CTM_REPLIES_MAX 8 /* beyond: the reply goes at once */
 
