@@ -30,7 +30,7 @@
  *    names itself as the relay of the CTM it routes for the joiner; a node
  *    that answers such a CTM and whose first HELLO to the joiner goes
  *    unanswered routes a CTM_REPLY (its id and endpoint) to the relay
- *    instead of a punch (reply_later), which keeps it in a small table
+ *    instead of a punch (reply_later); the relay keeps it in a small table
  *    (ctm_answers_max, oldest overwritten, 2 join_retry_ms at most; grown
  *    from one entry and freed when the last is taken) and
  *    hands it to the joiner in the HELLO_ACK to the joiner's next probe.
@@ -298,6 +298,22 @@ static void answer_via_relay(rn_node *n, rn_time now, const rn_id *joiner,
 		n->stats.ctm_replies++;
 }
 
+static int reply_find(const rn_node *n, const rn_id *off)
+{
+	for (uint32_t i = 0; i < n->n_replies; i++)
+		if (rn_id_cmp(&n->replies[i].joiner_off, off) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The last entry takes i's place; the table goes with the last one. */
+static void reply_remove(rn_node *n, uint32_t i)
+{
+	n->replies[i] = n->replies[--n->n_replies];
+	if (!n->n_replies)
+		rn_near_replies_free(n);
+}
+
 /* Entries go once their link is no longer PENDING (our HELLO got
  * through, or the link was dropped) or the joiner has probed again. */
 static void replies_prune(rn_node *n, uint32_t now_ms)
@@ -306,12 +322,10 @@ static void replies_prune(rn_node *n, uint32_t now_ms)
 		int li = rn_links_find(&n->links, &n->replies[i].joiner_off);
 		if (li < 0 || n->links.v[li].state != RN_LINK_PENDING ||
 		    rn_ms_due(n->replies[i].until_ms, now_ms))
-			n->replies[i] = n->replies[--n->n_replies];
+			reply_remove(n, i);
 		else
 			i++;
 	}
-	if (!n->n_replies)
-		rn_near_replies_free(n);
 }
 
 /* The reply to the relay of a joiner's CTM waits for our first HELLO to
@@ -327,12 +341,12 @@ static void reply_later(rn_node *n, rn_time now, const rn_id *joiner,
 	uint32_t now_ms = rn_ms(n, now);
 	uint32_t until_ms = now_ms + 2 * n->sh->settings->join_retry_ms;
 	replies_prune(n, now_ms);
-	for (uint32_t i = 0; i < n->n_replies; i++)
-		if (rn_id_cmp(&n->replies[i].joiner_off, off) == 0) {
-			n->replies[i].relay = *relay; /* the newest CTM's */
-			n->replies[i].until_ms = until_ms;
-			return;
-		}
+	int i = reply_find(n, off);
+	if (i >= 0) {
+		n->replies[i].relay = *relay; /* the newest CTM's */
+		n->replies[i].until_ms = until_ms;
+		return;
+	}
 	if (n->n_replies == n->cap_replies) {
 		rn_ctm_reply_due *v = n->n_replies < RN_CTM_REPLIES_MAX
 					      ? rn_table_grow(n->replies,
@@ -415,15 +429,13 @@ void rn_near_punch(rn_node *n, rn_time now, uint32_t idx)
 	 * nowhere. Its bootstrap hands it our endpoint instead. */
 	if (n->n_replies)
 		replies_prune(n, rn_ms(n, now));
-	for (uint32_t i = 0; i < n->n_replies; i++)
-		if (rn_id_cmp(&n->replies[i].joiner_off, off) == 0) {
-			rn_id relay = n->replies[i].relay;
-			n->replies[i] = n->replies[--n->n_replies];
-			if (!n->n_replies)
-				rn_near_replies_free(n);
-			answer_via_relay(n, now, &peer, &relay);
-			return;
-		}
+	int i = reply_find(n, off);
+	if (i >= 0) {
+		rn_id relay = n->replies[i].relay;
+		reply_remove(n, (uint32_t)i);
+		answer_via_relay(n, now, &peer, &relay);
+		return;
+	}
 	/* a lost neighbour's probe (lost.c) goes without */
 	if (n->state != RN_NODE_JOINED || rn_ep_is_zero(&n->own_ep) ||
 	    rn_lost_has(n, off))
